@@ -1,0 +1,361 @@
+package dev.checkprop.exec;
+
+import dev.checkprop.kernel.DenseKernels;
+import dev.checkprop.kernel.Kernels;
+import dev.checkprop.nn.Batch;
+import dev.checkprop.nn.DenseLayer;
+import dev.checkprop.nn.Gradients;
+import dev.checkprop.nn.Loss;
+import dev.checkprop.nn.Network;
+import dev.checkprop.plan.Plan;
+
+import java.util.Arrays;
+
+/**
+ * Runs a {@link Plan} on a {@link Network}: the only code in checkprop that runs layers. Every plan,
+ * full storage included, goes through the same loop, the same kernels and the same buffer pool, so a
+ * comparison between plans compares only their recomputation.
+ *
+ * <p>Order of use: construct once per (network, plan, batch size) — this sizes every buffer — then
+ * call {@link #gradient} once per step. The executor holds no reference to a batch between calls.
+ * It is not thread-safe: use one executor per thread.
+ *
+ * <h2>NOTE [Buffer ownership]</h2>
+ * Activation buffers are unit-major {@code [n_l, N]} float arrays. They are allocated in the
+ * constructor, one pool per distinct layer width, each pool as large as the most activations of
+ * that width the plan ever holds at once; {@code F l} takes a buffer from the pool of width
+ * n<sub>l</sub>, {@code D l} returns it. The gradient flowing backward uses two ping-pong buffers,
+ * and the input and a sample-major copy for the weight gradient use one scratch buffer each: these
+ * are constant in the plan, outside the live-buffer count.
+ *
+ * <h2>NOTE [Why recomputation is bit-exact]</h2>
+ * A layer's forward is one kernel call whose every output element follows a fixed chain of
+ * fused multiply-adds ({@link DenseKernels}), followed by an activation made of IEEE operations only.
+ * Its inputs at recomputation are bit-identical to those of the first sweep, by induction from
+ * a<sup>0</sup>, so its outputs are too. Each layer's backward runs exactly once per step, so
+ * gradients never depend on how often, or in which order, forwards were repeated.
+ *
+ * <h2>NOTE [Counting]</h2>
+ * The executor keeps its own live set and counters while it runs and checks each action's
+ * preconditions itself; it does not read the plan's precomputed statistics.
+ */
+public final class Executor {
+
+    private final Network net;
+    private final Plan plan;
+    private final int batch;
+    private final DenseKernels kernels;
+    private final int depth;
+
+    /** Per layer l: index of its width class, and the pools of each class. */
+    private final int[] classOf;
+    private final float[][][] pools;
+    private final int[][] freeStacks;
+    private final int[] freeTop;
+    /** Per layer l: the buffer currently holding a^l, or null. */
+    private final float[][] holder;
+    private final int[] holderIndex;
+
+    private final float[] inputUnitMajor;
+    private final float[] rowScratch;
+    private float[] delta;
+    private float[] deltaNext;
+
+    private final int[] evaluations;
+    private long forwardEvaluations;
+    private int liveBuffers;
+    private int peakLiveBuffers;
+    private long liveBytes;
+    private long peakBytes;
+    private double lastLoss = Double.NaN;
+    private boolean ran;
+
+    /**
+     * Prepares to run {@code plan} on {@code net} for batches of {@code batchSize} samples, with the
+     * JVM's kernels ({@link Kernels#get()}).
+     *
+     * @throws IllegalArgumentException if the plan is for a different depth or the batch size is not positive
+     */
+    public Executor(Network net, Plan plan, int batchSize) {
+        this(net, plan, batchSize, Kernels.get());
+    }
+
+    /** As {@link #Executor(Network, Plan, int)}, with the given kernels. */
+    public Executor(Network net, Plan plan, int batchSize, DenseKernels kernels) {
+        if (plan.layers() != net.depth()) {
+            throw new IllegalArgumentException("plan " + plan.name() + " is for " + plan.layers()
+                    + " layers but the network has " + net.depth());
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        }
+        this.net = net;
+        this.plan = plan;
+        this.batch = batchSize;
+        this.kernels = kernels;
+        this.depth = net.depth();
+
+        int[] widths = new int[depth + 1];
+        int maxOut = 0;
+        int maxIn = 0;
+        for (int l = 0; l <= depth; l++) {
+            widths[l] = net.width(l);
+            if (l >= 1) {
+                maxOut = Math.max(maxOut, widths[l]);
+            }
+            if (l < depth) {
+                maxIn = Math.max(maxIn, widths[l]);
+            }
+        }
+        int[] distinct = Arrays.stream(widths, 1, depth + 1).distinct().sorted().toArray();
+        classOf = new int[depth + 1];
+        for (int l = 1; l <= depth; l++) {
+            classOf[l] = Arrays.binarySearch(distinct, widths[l]);
+        }
+        int[] need = poolSizes(plan, classOf, distinct.length);
+        pools = new float[distinct.length][][];
+        freeStacks = new int[distinct.length][];
+        freeTop = new int[distinct.length];
+        for (int c = 0; c < distinct.length; c++) {
+            pools[c] = new float[need[c]][];
+            freeStacks[c] = new int[need[c]];
+            for (int j = 0; j < need[c]; j++) {
+                pools[c][j] = new float[Math.multiplyExact(distinct[c], batchSize)];
+            }
+        }
+        holder = new float[depth + 1][];
+        holderIndex = new int[depth + 1];
+        inputUnitMajor = new float[Math.multiplyExact(widths[0], batchSize)];
+        rowScratch = new float[Math.multiplyExact(maxIn, batchSize)];
+        delta = new float[Math.multiplyExact(Math.max(maxOut, maxIn), batchSize)];
+        deltaNext = new float[delta.length];
+        evaluations = new int[depth + 1];
+    }
+
+    /** Simulates the plan to find how many buffers of each width class it holds at once. */
+    private static int[] poolSizes(Plan plan, int[] classOf, int classes) {
+        int[] live = new int[classes];
+        int[] peak = new int[classes];
+        for (int i = 0; i < plan.size(); i++) {
+            int l = plan.layer(i);
+            switch (plan.op(i)) {
+                case FORWARD -> {
+                    int c = classOf[l];
+                    peak[c] = Math.max(peak[c], ++live[c]);
+                }
+                case DROP -> live[classOf[l]]--;
+                default -> {
+                }
+            }
+        }
+        return peak;
+    }
+
+    /** Answers the plan this executor runs. */
+    public Plan plan() {
+        return plan;
+    }
+
+    /** Answers the network this executor runs. */
+    public Network network() {
+        return net;
+    }
+
+    /** Answers the batch size the buffers were sized for. */
+    public int batchSize() {
+        return batch;
+    }
+
+    /** Answers the kernels in use. */
+    public DenseKernels kernels() {
+        return kernels;
+    }
+
+    /** Answers the bytes of activation payload the pools hold: what this plan costs, whatever is live. */
+    public long poolPayloadBytes() {
+        long b = 0;
+        for (float[][] pool : pools) {
+            for (float[] buf : pool) {
+                b += 4L * buf.length;
+            }
+        }
+        return b;
+    }
+
+    /**
+     * Computes the loss on {@code data} and writes every parameter gradient into {@code out}, running
+     * the plan's actions in order. Allocates nothing.
+     *
+     * @param data a batch of exactly {@link #batchSize()} samples matching the network's widths. Not modified.
+     * @param loss the loss
+     * @param out  gradients shaped like the network. Modified (overwritten).
+     * @return the loss value
+     * @throws IllegalArgumentException on a shape or target mismatch (before any layer runs)
+     */
+    public double gradient(Batch data, Loss loss, Gradients out) {
+        checkShapes(data, loss, out);
+        resetCounters();
+        final int n = batch;
+        DenseKernels.transpose(n, net.inputWidth(), data.inputs(), inputUnitMajor);
+        int position = -1;
+        for (int i = 0; i < plan.size(); i++) {
+            final int l = plan.layer(i);
+            switch (plan.op(i)) {
+                case FORWARD -> forward(l);
+                case DROP -> release(l);
+                case LOSS -> {
+                    requireLive(depth, i);
+                    lastLoss = loss.lossAndGradient(holder[depth], net.outputWidth(), data, delta);
+                    position = depth;
+                }
+                case BACKWARD -> {
+                    if (l != position) {
+                        throw new IllegalStateException("action #" + i + ": backward through layer " + l
+                                + " but the backward pass is at layer " + position);
+                    }
+                    requireLive(l, i);
+                    if (l > 1) {
+                        requireLive(l - 1, i);
+                    }
+                    backward(l, data, out);
+                    position = l - 1;
+                }
+            }
+        }
+        if (position != 0 || liveBuffers != 0) {
+            throw new IllegalStateException("plan " + plan.name() + " ended with the backward pass at layer "
+                    + position + " and " + liveBuffers + " buffers live");
+        }
+        ran = true;
+        return lastLoss;
+    }
+
+    /**
+     * Answers what the last {@link #gradient} call counted.
+     *
+     * @throws IllegalStateException before the first call
+     */
+    public RunStats lastRun() {
+        if (!ran) {
+            throw new IllegalStateException("no gradient has been computed yet");
+        }
+        return new RunStats(lastLoss, forwardEvaluations, peakLiveBuffers, peakBytes, evaluations.clone());
+    }
+
+    /** Answers the forward evaluations of the last {@link #gradient} call, without allocating. */
+    public long lastForwardEvaluations() {
+        return forwardEvaluations;
+    }
+
+    /** Answers the peak activation bytes of the last {@link #gradient} call, without allocating. */
+    public long lastPeakActivationBytes() {
+        return peakBytes;
+    }
+
+    private void checkShapes(Batch data, Loss loss, Gradients out) {
+        if (data.size() != batch) {
+            throw new IllegalArgumentException("batch has " + data.size() + " samples but the executor was sized for " + batch);
+        }
+        if (data.inputWidth() != net.inputWidth()) {
+            throw new IllegalArgumentException("x has width " + data.inputWidth() + " but the network's input a^0 has width "
+                    + net.inputWidth());
+        }
+        loss.checkCompatible(net, data);
+        if (out.depth() != depth) {
+            throw new IllegalArgumentException("gradients are for " + out.depth() + " layers, the network has " + depth);
+        }
+        for (int l = 1; l <= depth; l++) {
+            if (out.weights(l).length != net.layer(l).weights().length || out.bias(l).length != net.layer(l).bias().length) {
+                throw new IllegalArgumentException("gradients of layer " + l + " are not shaped like its parameters");
+            }
+        }
+    }
+
+    private void resetCounters() {
+        Arrays.fill(evaluations, 0);
+        forwardEvaluations = 0;
+        liveBuffers = 0;
+        peakLiveBuffers = 0;
+        liveBytes = 0;
+        peakBytes = 0;
+        ran = false;
+        for (int c = 0; c < pools.length; c++) {
+            freeTop[c] = pools[c].length;
+            for (int j = 0; j < pools[c].length; j++) {
+                freeStacks[c][j] = j;
+            }
+        }
+        Arrays.fill(holder, null);
+    }
+
+    private void forward(int l) {
+        final float[] in = l == 1 ? inputUnitMajor : holder[l - 1];
+        if (in == null) {
+            throw new IllegalStateException("forward through layer " + l + " needs a" + (l - 1) + ", which is not live");
+        }
+        if (holder[l] != null) {
+            throw new IllegalStateException("a" + l + " is already live");
+        }
+        final int c = classOf[l];
+        if (freeTop[c] == 0) {
+            throw new IllegalStateException("no free buffer of width " + net.width(l) + " for a" + l);
+        }
+        final int idx = freeStacks[c][--freeTop[c]];
+        final float[] outBuf = pools[c][idx];
+        final DenseLayer d = net.layer(l);
+        kernels.forward(d.outputWidth(), d.inputWidth(), batch, d.weights(), d.bias(), in, outBuf, 0, batch);
+        d.activation().applyInPlace(kernels, outBuf, 0, d.outputWidth() * batch);
+        holder[l] = outBuf;
+        holderIndex[l] = idx;
+        evaluations[l]++;
+        forwardEvaluations++;
+        liveBuffers++;
+        liveBytes += 4L * d.outputWidth() * batch;
+        if (liveBuffers > peakLiveBuffers) {
+            peakLiveBuffers = liveBuffers;
+        }
+        if (liveBytes > peakBytes) {
+            peakBytes = liveBytes;
+        }
+    }
+
+    private void release(int l) {
+        if (holder[l] == null) {
+            throw new IllegalStateException("drop of a" + l + ", which is not live");
+        }
+        final int c = classOf[l];
+        freeStacks[c][freeTop[c]++] = holderIndex[l];
+        holder[l] = null;
+        liveBuffers--;
+        liveBytes -= 4L * net.width(l) * batch;
+    }
+
+    private void requireLive(int l, int action) {
+        if (holder[l] == null) {
+            throw new IllegalStateException("action #" + action + " needs a" + l + ", which is not live");
+        }
+    }
+
+    private void backward(int l, Batch data, Gradients out) {
+        final DenseLayer d = net.layer(l);
+        final int nOut = d.outputWidth();
+        final int nIn = d.inputWidth();
+        final int n = batch;
+        d.activation().backwardInPlace(kernels, holder[l], delta, 0, nOut * n);
+        DenseKernels.biasGradient(n, delta, out.bias(l), 0, nOut);
+        final float[] aRows;
+        if (l == 1) {
+            aRows = data.inputs();
+        } else {
+            DenseKernels.transpose(nIn, n, holder[l - 1], rowScratch);
+            aRows = rowScratch;
+        }
+        kernels.weightGradient(nOut, nIn, n, delta, aRows, out.weights(l), 0, nOut);
+        if (l > 1) {
+            kernels.backwardInput(nOut, nIn, n, d.weights(), delta, deltaNext, 0, n);
+            final float[] t = delta;
+            delta = deltaNext;
+            deltaNext = t;
+        }
+    }
+}

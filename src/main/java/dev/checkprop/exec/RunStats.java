@@ -1,0 +1,16 @@
+package dev.checkprop.exec;
+
+/**
+ * What the executor counted while running one gradient computation. These counts come from the
+ * executor's own bookkeeping, not from the plan's {@link dev.checkprop.plan.PlanStats}; tests
+ * assert that the two agree.
+ *
+ * @param loss                the loss value
+ * @param forwardEvaluations  layer forward evaluations performed
+ * @param peakLiveBuffers     the most activation buffers live at once (a<sup>0</sup> not counted)
+ * @param peakActivationBytes the most bytes of activation payload live at once, &Sigma; 4&middot;N&middot;n<sub>l</sub> over live a<sup>l</sup>
+ * @param evaluationsPerLayer forward evaluations of each layer (index l; index 0 unused)
+ */
+public record RunStats(double loss, long forwardEvaluations, int peakLiveBuffers, long peakActivationBytes,
+                       int[] evaluationsPerLayer) {
+}

@@ -1,0 +1,216 @@
+package dev.checkprop.io;
+
+import dev.checkprop.nn.Activation;
+import dev.checkprop.nn.Batch;
+import dev.checkprop.nn.DenseLayer;
+import dev.checkprop.nn.Gradients;
+import dev.checkprop.nn.Loss;
+import dev.checkprop.nn.Network;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Networks, data and gradients as safetensors files, laid out so that PyTorch
+ * ({@code safetensors.torch.load_file}) and NumPy read them directly:
+ * <ul>
+ * <li>model: {@code layers.{l}.weight} F32 {@code [n_l, n_(l-1)]} and {@code layers.{l}.bias} F32
+ *     {@code [n_l]} for l = 0 … L&minus;1 (0-based, as PyTorch's {@code nn.Sequential} names them), and
+ *     {@code __metadata__} entries {@code layers.{l}.activation} = identity | tanh | sigmoid | relu;</li>
+ * <li>data: {@code x} F32 {@code [N, n_0]}; for mse {@code y} F32 {@code [N, n_L]}; for softmax
+ *     cross-entropy {@code labels} I32 or I64 {@code [N]};</li>
+ * <li>gradients: the model's tensor names holding &part;L/&part;W and &part;L/&part;b, with the loss
+ *     in {@code __metadata__} as {@code loss}.</li>
+ * </ul>
+ * Reading is strict: a missing or unexpected tensor, a wrong dtype or shape, or a NaN or infinite
+ * value is a {@link SafeTensorsException} naming the file and the tensor.
+ */
+public final class ModelFile {
+
+    private ModelFile() {
+    }
+
+    static String weightName(int index) {
+        return "layers." + index + ".weight";
+    }
+
+    static String biasName(int index) {
+        return "layers." + index + ".bias";
+    }
+
+    static String activationKey(int index) {
+        return "layers." + index + ".activation";
+    }
+
+    /** Answers the network as a safetensors file. */
+    public static SafeTensors toSafeTensors(Network net) {
+        SafeTensors.Builder b = SafeTensors.builder();
+        for (int l = 1; l <= net.depth(); l++) {
+            DenseLayer d = net.layer(l);
+            b.putF32(weightName(l - 1), new long[] {d.outputWidth(), d.inputWidth()}, d.weights());
+            b.putF32(biasName(l - 1), new long[] {d.outputWidth()}, d.bias());
+            b.metadata(activationKey(l - 1), d.activation().fileName());
+        }
+        b.metadata("format", "checkprop");
+        return b.build();
+    }
+
+    /** Writes the network to {@code path}. */
+    public static void save(Network net, Path path) throws IOException {
+        toSafeTensors(net).write(path);
+    }
+
+    /** Reads a network from {@code path}. */
+    public static Network load(Path path) throws IOException {
+        return fromSafeTensors(SafeTensors.read(path), path.toString());
+    }
+
+    /**
+     * Answers the network a safetensors file holds.
+     *
+     * @param source the file name, for error messages
+     * @throws SafeTensorsException naming the file and the tensor or key at fault
+     */
+    public static Network fromSafeTensors(SafeTensors st, String source) throws SafeTensorsException {
+        int depth = 0;
+        while (st.has(weightName(depth))) {
+            depth++;
+        }
+        if (depth == 0) {
+            throw new SafeTensorsException(source + ": no tensor " + weightName(0) + ": not a checkprop model file");
+        }
+        Set<String> expected = new HashSet<>();
+        List<DenseLayer> layers = new ArrayList<>(depth);
+        for (int i = 0; i < depth; i++) {
+            Tensor w = st.tensor(weightName(i));
+            Tensor bias = requireTensor(st, biasName(i), source);
+            expected.add(w.name());
+            expected.add(bias.name());
+            if (w.rank() != 2) {
+                throw new SafeTensorsException(source + ": " + w.name() + " must have shape [n_out, n_in], got rank " + w.rank());
+            }
+            int nOut = w.dim(0);
+            int nIn = w.dim(1);
+            if (bias.rank() != 1 || bias.dim(0) != nOut) {
+                throw new SafeTensorsException(source + ": " + bias.name() + " must have shape [" + nOut + "] to match "
+                        + w.name() + " " + java.util.Arrays.toString(w.shape()));
+            }
+            if (i > 0 && layers.get(i - 1).outputWidth() != nIn) {
+                throw new SafeTensorsException(source + ": " + w.name() + " takes " + nIn + " inputs but "
+                        + weightName(i - 1) + " has " + layers.get(i - 1).outputWidth() + " outputs");
+            }
+            String act = st.metadata().get(activationKey(i));
+            if (act == null) {
+                throw new SafeTensorsException(source + ": __metadata__ has no " + activationKey(i));
+            }
+            Activation f;
+            try {
+                f = Activation.parse(act);
+            } catch (IllegalArgumentException e) {
+                throw new SafeTensorsException(source + ": __metadata__ " + activationKey(i) + ": " + e.getMessage());
+            }
+            if (nIn < 1 || nOut < 1) {
+                throw new SafeTensorsException(source + ": " + w.name() + " has an empty dimension");
+            }
+            float[] wv = w.toFloatArray();
+            float[] bv = bias.toFloatArray();
+            checkFinite(source, w.name(), wv, nIn);
+            checkFinite(source, bias.name(), bv, 1);
+            layers.add(new DenseLayer(nIn, nOut, f, wv, bv));
+        }
+        for (String name : st.names()) {
+            if (!expected.contains(name)) {
+                throw new SafeTensorsException(source + ": unexpected tensor " + name + " (the model has layers 0.."
+                        + (depth - 1) + ")");
+            }
+        }
+        return new Network(layers);
+    }
+
+    /**
+     * Reads a batch from {@code path}: {@code x} and, for {@code loss}, {@code y} or {@code labels}.
+     *
+     * @throws SafeTensorsException naming the file and the tensor at fault, or a NaN in x or y by row and column
+     */
+    public static Batch loadData(Path path, Loss loss) throws IOException {
+        return dataFromSafeTensors(SafeTensors.read(path), loss, path.toString());
+    }
+
+    /** Answers the batch a safetensors file holds; see {@link #loadData}. */
+    public static Batch dataFromSafeTensors(SafeTensors st, Loss loss, String source) throws SafeTensorsException {
+        Tensor x = requireTensor(st, "x", source);
+        if (x.rank() != 2 || x.dim(0) < 1 || x.dim(1) < 1) {
+            throw new SafeTensorsException(source + ": x must have shape [N, n_0] with N, n_0 >= 1, got "
+                    + java.util.Arrays.toString(x.shape()));
+        }
+        int n = x.dim(0);
+        float[] xv = x.toFloatArray();
+        checkFinite(source, "x", xv, x.dim(1));
+        if (loss == Loss.MSE) {
+            if (!st.has("y")) {
+                throw new SafeTensorsException(source + ": missing tensor y: loss mse needs targets y [N, n_L]");
+            }
+            Tensor y = st.tensor("y");
+            if (y.rank() != 2 || y.dim(0) != n) {
+                throw new SafeTensorsException(source + ": y must have shape [" + n + ", n_L] to match x, got "
+                        + java.util.Arrays.toString(y.shape()));
+            }
+            float[] yv = y.toFloatArray();
+            checkFinite(source, "y", yv, y.dim(1));
+            return Batch.regression(xv, x.dim(1), yv, y.dim(1));
+        }
+        if (!st.has("labels")) {
+            throw new SafeTensorsException(source + ": missing tensor labels: loss softmax-ce needs integer labels [N]");
+        }
+        Tensor labels = st.tensor("labels");
+        if (labels.rank() != 1 || labels.dim(0) != n) {
+            throw new SafeTensorsException(source + ": labels must have shape [" + n + "] to match x, got "
+                    + java.util.Arrays.toString(labels.shape()));
+        }
+        return Batch.classification(xv, x.dim(1), labels.labelsAsInts());
+    }
+
+    /** Writes a batch (x with y or labels) to {@code path}. */
+    public static void saveData(Batch data, Path path) throws IOException {
+        SafeTensors.Builder b = SafeTensors.builder()
+                .putF32("x", new long[] {data.size(), data.inputWidth()}, data.inputs());
+        if (data.targets() != null) {
+            b.putF32("y", new long[] {data.size(), data.targetWidth()}, data.targets());
+        } else {
+            b.putI64("labels", new long[] {data.size()}, java.util.Arrays.stream(data.labels()).asLongStream().toArray());
+        }
+        b.build().write(path);
+    }
+
+    /** Answers gradients as a safetensors file under the model's tensor names, with the loss in metadata. */
+    public static SafeTensors gradientsToSafeTensors(Network net, Gradients g, double loss) {
+        SafeTensors.Builder b = SafeTensors.builder();
+        for (int l = 1; l <= net.depth(); l++) {
+            DenseLayer d = net.layer(l);
+            b.putF32(weightName(l - 1), new long[] {d.outputWidth(), d.inputWidth()}, g.weights(l));
+            b.putF32(biasName(l - 1), new long[] {d.outputWidth()}, g.bias(l));
+        }
+        b.metadata("loss", Double.toString(loss));
+        return b.build();
+    }
+
+    private static Tensor requireTensor(SafeTensors st, String name, String source) throws SafeTensorsException {
+        if (!st.has(name)) {
+            throw new SafeTensorsException(source + ": missing tensor " + name);
+        }
+        return st.tensor(name);
+    }
+
+    private static void checkFinite(String source, String name, float[] a, int cols) throws SafeTensorsException {
+        for (int j = 0; j < a.length; j++) {
+            if (!Float.isFinite(a[j])) {
+                String at = cols == 1 ? "[" + j + "]" : "[" + j / cols + ", " + j % cols + "]";
+                throw new SafeTensorsException(source + ": " + name + at + " is " + a[j] + ": values must be finite");
+            }
+        }
+    }
+}

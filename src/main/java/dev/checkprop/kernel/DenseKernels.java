@@ -1,0 +1,161 @@
+package dev.checkprop.kernel;
+
+/**
+ * The three matrix products of a dense layer, on activations stored <em>unit-major</em>:
+ * a buffer for a layer of width {@code n} and a batch of {@code N} samples holds unit {@code u} of
+ * sample {@code i} at index {@code u*N + i}. Weights are row-major {@code [nOut, nIn]}, one row per
+ * output neuron, as in the derivation the project follows.
+ *
+ * <p><b>The bit contract.</b> Every implementation computes each output element with exactly the
+ * fused multiply-add chain written in the method's documentation, in the order written there, and
+ * nothing else. Tiling, vector width and the split into index ranges ({@code i0..i1},
+ * {@code o0..o1}) change which elements are computed together, never the chain of one element. That
+ * is why the vector and scalar paths, and any number of threads, give the same bits, and why a
+ * recomputed activation equals the original one exactly.
+ *
+ * <p>Kernels never allocate; outputs are parameters. Arrays are not checked against each other for
+ * aliasing: callers pass distinct arrays for inputs and outputs.
+ */
+public abstract class DenseKernels {
+
+    /** Package-private: implementations live here and are obtained from {@link Kernels}. */
+    DenseKernels() {
+    }
+
+    /** Short name of the implementation ("vector" or "scalar"), as reported by the CLI. */
+    public abstract String name();
+
+    /**
+     * Forward product with bias: for every {@code o < nOut} and {@code i0 <= i < i1},
+     * <pre>
+     * acc = b[o]
+     * for k = 0 .. nIn-1:  acc = fma(w[o*nIn + k], a[k*batch + i], acc)
+     * z[o*batch + i] = acc
+     * </pre>
+     *
+     * @param w weights {@code [nOut, nIn]} row-major. Not modified.
+     * @param b bias {@code [nOut]}. Not modified.
+     * @param a input activations, unit-major {@code [nIn, batch]}. Not modified.
+     * @param z output pre-activations, unit-major {@code [nOut, batch]}. Modified (columns i0..i1 only).
+     */
+    public abstract void forward(int nOut, int nIn, int batch, float[] w, float[] b, float[] a, float[] z,
+                                 int i0, int i1);
+
+    /**
+     * Gradient with respect to the layer's input: for every {@code k < nIn} and {@code i0 <= i < i1},
+     * <pre>
+     * acc = 0
+     * for o = 0 .. nOut-1:  acc = fma(w[o*nIn + k], g[o*batch + i], acc)
+     * gin[k*batch + i] = acc
+     * </pre>
+     *
+     * @param w weights {@code [nOut, nIn]}. Not modified.
+     * @param g gradient with respect to z, unit-major {@code [nOut, batch]}. Not modified.
+     * @param gin gradient with respect to the input, unit-major {@code [nIn, batch]}. Modified (columns i0..i1).
+     */
+    public abstract void backwardInput(int nOut, int nIn, int batch, float[] w, float[] g, float[] gin,
+                                       int i0, int i1);
+
+    /**
+     * Weight gradient: for every {@code o0 <= o < o1} and {@code k < nIn},
+     * <pre>
+     * acc = 0
+     * for i = 0 .. batch-1:  acc = fma(g[o*batch + i], aRows[i*nIn + k], acc)
+     * dw[o*nIn + k] = acc
+     * </pre>
+     * The input activations come <em>sample-major</em> ({@code aRows[i*nIn + k]}), so that the
+     * innermost dimension of the product is contiguous; see {@link #transpose}.
+     *
+     * @param g gradient with respect to z, unit-major {@code [nOut, batch]}. Not modified.
+     * @param aRows input activations, sample-major {@code [batch, nIn]}. Not modified.
+     * @param dw weight gradient {@code [nOut, nIn]}. Modified (rows o0..o1 only).
+     */
+    public abstract void weightGradient(int nOut, int nIn, int batch, float[] g, float[] aRows, float[] dw,
+                                        int o0, int o1);
+
+    /**
+     * {@code x[j] = MathF.tanh(x[j])} for {@code from <= j < to}, bit for bit as {@link MathF#tanh}.
+     *
+     * @param x pre-activations in, activations out. Modified.
+     */
+    public abstract void tanhInPlace(float[] x, int from, int to);
+
+    /**
+     * {@code x[j] = MathF.sigmoid(x[j])} for {@code from <= j < to}, bit for bit as {@link MathF#sigmoid}.
+     *
+     * @param x pre-activations in, activations out. Modified.
+     */
+    public abstract void sigmoidInPlace(float[] x, int from, int to);
+
+    /**
+     * {@code x[j] = x[j] > 0 ? x[j] : 0} for {@code from <= j < to} (so -0 and NaN become +0).
+     *
+     * @param x pre-activations in, activations out. Modified.
+     */
+    public abstract void reluInPlace(float[] x, int from, int to);
+
+    /**
+     * tanh backward from the output: {@code g[j] = g[j] * fma(-a[j], a[j], 1)}.
+     *
+     * @param a the layer's output. Not modified.
+     * @param g gradient with respect to a in, with respect to z out. Modified.
+     */
+    public abstract void tanhBackward(float[] a, float[] g, int from, int to);
+
+    /**
+     * sigmoid backward from the output: {@code g[j] = g[j] * (a[j] * (1 - a[j]))}.
+     *
+     * @param a the layer's output. Not modified.
+     * @param g gradient with respect to a in, with respect to z out. Modified.
+     */
+    public abstract void sigmoidBackward(float[] a, float[] g, int from, int to);
+
+    /**
+     * relu backward from the output: {@code g[j] = a[j] > 0 ? g[j] : 0}.
+     *
+     * @param a the layer's output. Not modified.
+     * @param g gradient with respect to a in, with respect to z out. Modified.
+     */
+    public abstract void reluBackward(float[] a, float[] g, int from, int to);
+
+    /**
+     * Bias gradient: {@code db[o] = ((g[o*batch] + g[o*batch+1]) + ...) + g[o*batch+batch-1]}, a plain
+     * left-to-right sum starting from 0, for {@code o0 <= o < o1}.
+     *
+     * @param g gradient with respect to z, unit-major. Not modified.
+     * @param db bias gradient. Modified (entries o0..o1).
+     */
+    public static void biasGradient(int batch, float[] g, float[] db, int o0, int o1) {
+        for (int o = o0; o < o1; o++) {
+            float s = 0f;
+            final int base = o * batch;
+            for (int i = 0; i < batch; i++) {
+                s += g[base + i];
+            }
+            db[o] = s;
+        }
+    }
+
+    /**
+     * Copies a row-major {@code [rows, cols]} matrix into its transpose {@code [cols, rows]}. Exact (a copy).
+     *
+     * @param src {@code [rows, cols]}. Not modified.
+     * @param dst {@code [cols, rows]}. Modified.
+     */
+    public static void transpose(int rows, int cols, float[] src, float[] dst) {
+        // Blocked so that both the reads and the writes stay within a few cache lines per block.
+        final int bs = 32;
+        for (int r0 = 0; r0 < rows; r0 += bs) {
+            final int r1 = Math.min(rows, r0 + bs);
+            for (int c0 = 0; c0 < cols; c0 += bs) {
+                final int c1 = Math.min(cols, c0 + bs);
+                for (int r = r0; r < r1; r++) {
+                    final int rowBase = r * cols;
+                    for (int c = c0; c < c1; c++) {
+                        dst[c * rows + r] = src[rowBase + c];
+                    }
+                }
+            }
+        }
+    }
+}

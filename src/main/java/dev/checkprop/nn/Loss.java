@@ -1,0 +1,127 @@
+package dev.checkprop.nn;
+
+import java.util.Locale;
+
+/**
+ * The loss over a mini-batch of N samples, the mean of a per-sample cost c:
+ * <ul>
+ * <li>{@link #MSE}: L = (1/N) &Sigma;<sub>i</sub> &frac12;&Vert;a<sup>L</sup><sub>i</sub> &minus; y<sub>i</sub>&Vert;&sup2;;</li>
+ * <li>{@link #SOFTMAX_CROSS_ENTROPY}: L = (1/N) &Sigma;<sub>i</sub> &minus;log softmax(a<sup>L</sup><sub>i</sub>)[label<sub>i</sub>],
+ *     on logits (the last layer's activation must be identity).</li>
+ * </ul>
+ * The loss value is accumulated in double in a fixed order; the gradient with respect to
+ * a<sup>L</sup> is written unit-major as float. Exponentials and logarithms use {@link StrictMath}
+ * so that the result is the same on every JVM.
+ */
+public enum Loss {
+    MSE("mse"),
+    SOFTMAX_CROSS_ENTROPY("softmax-ce");
+
+    private final String cliName;
+
+    Loss(String cliName) {
+        this.cliName = cliName;
+    }
+
+    /** Answers the command-line name, {@code mse} or {@code softmax-ce}. */
+    public String cliName() {
+        return cliName;
+    }
+
+    /**
+     * Parses a command-line name.
+     *
+     * @throws IllegalArgumentException naming the value and the accepted ones
+     */
+    public static Loss parse(String s) {
+        for (Loss l : values()) {
+            if (l.cliName.equals(s.toLowerCase(Locale.ROOT))) {
+                return l;
+            }
+        }
+        throw new IllegalArgumentException("unknown loss '" + s + "' (expected mse or softmax-ce)");
+    }
+
+    /**
+     * Answers the loss and writes &part;L/&part;a<sup>L</sup>.
+     *
+     * @param out   a<sup>L</sup>, unit-major {@code [nL, N]}. Not modified.
+     * @param batch the targets. Not modified.
+     * @param delta the gradient, unit-major {@code [nL, N]}. Modified.
+     */
+    public double lossAndGradient(float[] out, int nL, Batch batch, float[] delta) {
+        final int n = batch.size();
+        final float fn = n;
+        double total = 0;
+        switch (this) {
+            case MSE -> {
+                final float[] y = batch.targets();
+                for (int i = 0; i < n; i++) {
+                    double c = 0;
+                    for (int u = 0; u < nL; u++) {
+                        final float d = out[u * n + i] - y[i * nL + u];
+                        c += (double) d * d;
+                        delta[u * n + i] = d / fn;
+                    }
+                    total += 0.5 * c;
+                }
+            }
+            case SOFTMAX_CROSS_ENTROPY -> {
+                final int[] labels = batch.labels();
+                for (int i = 0; i < n; i++) {
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int u = 0; u < nL; u++) {
+                        max = Math.max(max, out[u * n + i]);
+                    }
+                    double sum = 0;
+                    for (int u = 0; u < nL; u++) {
+                        sum += StrictMath.exp(out[u * n + i] - max);
+                    }
+                    final double logSum = max + StrictMath.log(sum);
+                    total += logSum - out[labels[i] * n + i];
+                    for (int u = 0; u < nL; u++) {
+                        final double p = StrictMath.exp(out[u * n + i] - logSum);
+                        delta[u * n + i] = (float) ((p - (u == labels[i] ? 1.0 : 0.0)) / n);
+                    }
+                }
+            }
+        }
+        return total / n;
+    }
+
+    /**
+     * Checks that a network and a batch suit this loss.
+     *
+     * @throws IllegalArgumentException naming the mismatch
+     */
+    public void checkCompatible(Network net, Batch batch) {
+        final int nL = net.outputWidth();
+        switch (this) {
+            case MSE -> {
+                if (batch.targets() == null) {
+                    throw new IllegalArgumentException("loss mse needs targets y [N, " + nL + "], the data has labels");
+                }
+                if (batch.targetWidth() != nL) {
+                    throw new IllegalArgumentException("targets y have width " + batch.targetWidth()
+                            + " but the network's output a^L has width " + nL);
+                }
+            }
+            case SOFTMAX_CROSS_ENTROPY -> {
+                if (batch.labels() == null) {
+                    throw new IllegalArgumentException("loss softmax-ce needs integer labels [N], the data has targets y");
+                }
+                if (net.layer(net.depth()).activation() != Activation.IDENTITY) {
+                    throw new IllegalArgumentException("loss softmax-ce takes logits: the last layer's activation must be identity, not "
+                            + net.layer(net.depth()).activation().fileName());
+                }
+                final int[] labels = batch.labels();
+                for (int i = 0; i < labels.length; i++) {
+                    if (labels[i] < 0 || labels[i] >= nL) {
+                        throw new IllegalArgumentException("label " + labels[i] + " of sample " + i + " is out of range 0.."
+                                + (nL - 1) + " for a network with " + nL + " outputs");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package dev.checkprop.nn;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * A chain of L dense layers; layer l (1-based, as in the derivation) maps a<sup>l-1</sup> of width
+ * n<sub>l-1</sub> to a<sup>l</sup> of width n<sub>l</sub>. The structure is immutable; the
+ * parameters inside the layers are updated in place by training.
+ *
+ * <pre>{@code
+ * Network net = Network.builder(32).dense(64, 32, Activation.TANH).dense(10, Activation.IDENTITY).build(42);
+ * }</pre>
+ */
+public final class Network {
+
+    private final List<DenseLayer> layers;
+
+    /**
+     * Wraps layers whose widths chain: layer l's input width equals layer l-1's output width.
+     *
+     * @throws IllegalArgumentException naming the first pair of layers that do not chain, or the
+     *                                  first parameter that is NaN or infinite
+     */
+    public Network(List<DenseLayer> layers) {
+        if (layers.isEmpty()) {
+            throw new IllegalArgumentException("a network needs at least one layer");
+        }
+        for (int l = 1; l < layers.size(); l++) {
+            int out = layers.get(l - 1).outputWidth();
+            int in = layers.get(l).inputWidth();
+            if (out != in) {
+                throw new IllegalArgumentException("layer " + l + " has " + out + " outputs but layer " + (l + 1)
+                        + " takes " + in + " inputs");
+            }
+        }
+        this.layers = Collections.unmodifiableList(new ArrayList<>(layers));
+        checkFinite();
+    }
+
+    /** Starts a network whose input a<sup>0</sup> has {@code inputWidth} features. */
+    public static Builder builder(int inputWidth) {
+        return new Builder(inputWidth);
+    }
+
+    /** Answers L, the number of layers. */
+    public int depth() {
+        return layers.size();
+    }
+
+    /** Answers layer {@code l}, 1-based. */
+    public DenseLayer layer(int l) {
+        return layers.get(l - 1);
+    }
+
+    /** Answers the layers in order (unmodifiable). */
+    public List<DenseLayer> layers() {
+        return layers;
+    }
+
+    /** Answers n<sub>0</sub>. */
+    public int inputWidth() {
+        return layers.get(0).inputWidth();
+    }
+
+    /** Answers n<sub>L</sub>. */
+    public int outputWidth() {
+        return layers.get(layers.size() - 1).outputWidth();
+    }
+
+    /** Answers n<sub>l</sub> for l = 0..L. */
+    public int width(int l) {
+        return l == 0 ? inputWidth() : layer(l).outputWidth();
+    }
+
+    /** Answers the number of parameters, &Sigma; n<sub>l</sub>(n<sub>l-1</sub> + 1). */
+    public long parameterCount() {
+        long n = 0;
+        for (DenseLayer d : layers) {
+            n += (long) d.outputWidth() * d.inputWidth() + d.outputWidth();
+        }
+        return n;
+    }
+
+    /**
+     * Checks that every weight and bias is finite.
+     *
+     * @throws IllegalArgumentException naming the layer, the tensor and the index of the first bad value
+     */
+    public void checkFinite() {
+        for (int l = 1; l <= layers.size(); l++) {
+            DenseLayer d = layer(l);
+            check(d.weights(), "layers." + (l - 1) + ".weight", d.inputWidth());
+            check(d.bias(), "layers." + (l - 1) + ".bias", 1);
+        }
+    }
+
+    private static void check(float[] a, String name, int cols) {
+        for (int j = 0; j < a.length; j++) {
+            if (!Float.isFinite(a[j])) {
+                String at = cols == 1 ? "[" + j + "]" : "[" + j / cols + ", " + j % cols + "]";
+                throw new IllegalArgumentException(name + at + " is " + a[j] + ": parameters must be finite");
+            }
+        }
+    }
+
+    /** Answers a deep copy. */
+    public Network copy() {
+        List<DenseLayer> c = new ArrayList<>(layers.size());
+        for (DenseLayer d : layers) {
+            c.add(d.copy());
+        }
+        return new Network(c);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("Network[").append(inputWidth());
+        int l = 1;
+        while (l <= depth()) {
+            DenseLayer d = layer(l);
+            int run = 1;
+            while (l + run <= depth() && layer(l + run).outputWidth() == d.outputWidth()
+                    && layer(l + run).activation() == d.activation()) {
+                run++;
+            }
+            sb.append(" -> ").append(d.outputWidth());
+            if (run > 1) {
+                sb.append(" x").append(run);
+            }
+            sb.append(" (").append(d.activation().fileName()).append(')');
+            l += run;
+        }
+        return sb.append(" | ").append(depth()).append(" layers, ").append(parameterCount()).append(" params]").toString();
+    }
+
+    /**
+     * Builds a network with seeded, reproducible initialisation: W uniform in &plusmn;&radic;(6/(n<sub>in</sub>+n<sub>out</sub>))
+     * (Glorot), or &plusmn;&radic;(6/n<sub>in</sub>) for relu (He), and b = 0. Each weight is a pure
+     * function of (seed, layer, index), see {@link Seeds}.
+     */
+    public static final class Builder {
+        private final int inputWidth;
+        private final List<int[]> specs = new ArrayList<>();
+        private final List<Activation> acts = new ArrayList<>();
+
+        private Builder(int inputWidth) {
+            if (inputWidth < 1) {
+                throw new IllegalArgumentException("input width must be >= 1, got " + inputWidth);
+            }
+            this.inputWidth = inputWidth;
+        }
+
+        /** Appends one layer of {@code width} outputs. */
+        public Builder dense(int width, Activation f) {
+            return dense(1, width, f);
+        }
+
+        /** Appends {@code count} layers of {@code width} outputs each. */
+        public Builder dense(int count, int width, Activation f) {
+            if (count < 1 || width < 1) {
+                throw new IllegalArgumentException("dense(count, width) needs count >= 1 and width >= 1, got "
+                        + count + ", " + width);
+            }
+            for (int i = 0; i < count; i++) {
+                specs.add(new int[] {width});
+                acts.add(f);
+            }
+            return this;
+        }
+
+        /** Answers the network, initialised from {@code seed}. */
+        public Network build(long seed) {
+            List<DenseLayer> layers = new ArrayList<>(specs.size());
+            int in = inputWidth;
+            for (int l = 0; l < specs.size(); l++) {
+                int out = specs.get(l)[0];
+                Activation f = acts.get(l);
+                double fanSum = f == Activation.RELU ? in / 2.0 : (in + out) / 2.0;
+                float scale = (float) Math.sqrt(3.0 / fanSum);
+                float[] w = new float[Math.multiplyExact(out, in)];
+                for (int j = 0; j < w.length; j++) {
+                    w[j] = (2f * Seeds.uniform(seed, l, j) - 1f) * scale;
+                }
+                layers.add(new DenseLayer(in, out, f, w, new float[out]));
+                in = out;
+            }
+            return new Network(layers);
+        }
+    }
+}

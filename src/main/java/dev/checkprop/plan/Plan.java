@@ -1,0 +1,254 @@
+package dev.checkprop.plan;
+
+import it.unimi.dsi.fastutil.bytes.ByteArrayList;
+import it.unimi.dsi.fastutil.ints.IntArrayList;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A checkpoint schedule: an immutable sequence of actions over a chain of {@code L} layers,
+ * written by a {@link Planner} and run by the executor. A plan can be printed, parsed, counted and
+ * checked without running any layer; every {@code Plan} instance has passed {@link PlanChecker},
+ * so holding one means holding a valid schedule.
+ *
+ * <p>Activations are named by layer: a<sup>l</sup> is the output of layer {@code l}
+ * (1 &le; l &le; L); a<sup>0</sup> is the caller's input, always available and never counted.
+ * The actions, their preconditions and effects (the memory model of {@code docs/plans.md}):
+ * <table>
+ * <caption>Actions</caption>
+ * <tr><th>text</th><th>action</th><th>precondition</th><th>effect</th><th>live buffers</th></tr>
+ * <tr><td>{@code F l}</td><td>{@link Op#FORWARD}</td><td>a<sup>l-1</sup> live (or l = 1); a<sup>l</sup> not live</td>
+ *     <td>computes a<sup>l</sup> into a free buffer</td><td>+1</td></tr>
+ * <tr><td>{@code D l}</td><td>{@link Op#DROP}</td><td>a<sup>l</sup> live</td><td>frees its buffer</td><td>&minus;1</td></tr>
+ * <tr><td>{@code LOSS}</td><td>{@link Op#LOSS}</td><td>a<sup>L</sup> live; no loss yet</td>
+ *     <td>computes the loss and &part;L/&part;a<sup>L</sup>; the backward position becomes L</td><td>0</td></tr>
+ * <tr><td>{@code B l}</td><td>{@link Op#BACKWARD}</td><td>backward position is l; a<sup>l</sup> and a<sup>l-1</sup> live</td>
+ *     <td>gradients of W<sup>l</sup>, b<sup>l</sup> and &part;L/&part;a<sup>l-1</sup>; position becomes l-1</td><td>0</td></tr>
+ * </table>
+ * A plan ends with the backward position at 0 and no live buffers.
+ *
+ * <p>Text form: actions separated by spaces, e.g. full storage of three layers reads
+ * {@code F1 F2 F3 LOSS B3 D3 B2 D2 B1 D1}.
+ */
+public final class Plan {
+
+    /** The closed action vocabulary; see the class documentation for the semantics. */
+    public enum Op {
+        /** Compute a<sup>l</sup> from a<sup>l-1</sup> into a free buffer. */
+        FORWARD,
+        /** Free the buffer holding a<sup>l</sup>. */
+        DROP,
+        /** Loss and its gradient with respect to a<sup>L</sup>. */
+        LOSS,
+        /** Backward through layer l: parameter gradients and the gradient flowing to a<sup>l-1</sup>. */
+        BACKWARD
+    }
+
+    /** One action, as a value for printing and tests; {@code layer} is 0 for {@link Op#LOSS}. */
+    public record Action(Op op, int layer) {
+        @Override
+        public String toString() {
+            return switch (op) {
+                case FORWARD -> "F" + layer;
+                case DROP -> "D" + layer;
+                case LOSS -> "LOSS";
+                case BACKWARD -> "B" + layer;
+            };
+        }
+    }
+
+    private static final Op[] OPS = Op.values();
+
+    private final String name;
+    private final int layers;
+    private final byte[] ops;
+    private final int[] args;
+    private final PlanStats stats;
+
+    private Plan(String name, int layers, byte[] ops, int[] args) {
+        this.name = name;
+        this.layers = layers;
+        this.ops = ops;
+        this.args = args;
+        this.stats = PlanChecker.check(this);
+    }
+
+    /**
+     * Starts a plan over {@code layers} layers.
+     *
+     * @param name how the plan was made, e.g. {@code "binomial:4"}; printed with the plan
+     */
+    public static Builder builder(String name, int layers) {
+        return new Builder(name, layers);
+    }
+
+    /**
+     * Parses the text form (tokens {@code F<l>}, {@code D<l>}, {@code LOSS}, {@code B<l>}, separated by
+     * white space or {@code |}) and checks the result.
+     *
+     * @throws IllegalArgumentException on an unknown token
+     * @throws InvalidPlanException if the actions do not form a valid plan
+     */
+    public static Plan parse(String name, int layers, String text) {
+        Builder b = builder(name, layers);
+        for (String tok : text.trim().split("[\\s|]+")) {
+            if (tok.isEmpty()) {
+                continue;
+            }
+            if (tok.equals("LOSS")) {
+                b.loss();
+                continue;
+            }
+            char c = tok.charAt(0);
+            int l;
+            try {
+                l = Integer.parseInt(tok.substring(1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("unknown plan action '" + tok + "' (expected F<l>, D<l>, LOSS or B<l>)");
+            }
+            switch (c) {
+                case 'F' -> b.forward(l);
+                case 'D' -> b.drop(l);
+                case 'B' -> b.backward(l);
+                default -> throw new IllegalArgumentException(
+                        "unknown plan action '" + tok + "' (expected F<l>, D<l>, LOSS or B<l>)");
+            }
+        }
+        return b.build();
+    }
+
+    /** Answers how the plan was made, e.g. {@code "sqrt"} or {@code "optimal:6"}. */
+    public String name() {
+        return name;
+    }
+
+    /** Answers L, the number of layers of the chain the plan is for. */
+    public int layers() {
+        return layers;
+    }
+
+    /** Answers the number of actions. */
+    public int size() {
+        return ops.length;
+    }
+
+    /** Answers the operation of action {@code i}. */
+    public Op op(int i) {
+        return OPS[ops[i]];
+    }
+
+    /** Answers the layer of action {@code i} (0 for {@link Op#LOSS}). */
+    public int layer(int i) {
+        return args[i];
+    }
+
+    /** Answers action {@code i} as a value. */
+    public Action action(int i) {
+        return new Action(op(i), args[i]);
+    }
+
+    /** Answers all actions as values (a copy). */
+    public List<Action> actions() {
+        List<Action> out = new ArrayList<>(ops.length);
+        for (int i = 0; i < ops.length; i++) {
+            out.add(action(i));
+        }
+        return out;
+    }
+
+    /** Answers the counts the checker derived from the actions alone. */
+    public PlanStats stats() {
+        return stats;
+    }
+
+    /** Answers the text form, parseable by {@link #parse}. */
+    public String actionsText() {
+        StringBuilder sb = new StringBuilder(ops.length * 4);
+        for (int i = 0; i < ops.length; i++) {
+            if (i > 0) {
+                sb.append(' ');
+            }
+            sb.append(action(i));
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "Plan[" + name + ", L=" + layers + ", " + ops.length + " actions, "
+                + stats.forwardEvaluations() + " forward evaluations, peak " + stats.peakLiveBuffers()
+                + " live buffers]";
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Plan p && p.layers == layers && java.util.Arrays.equals(p.ops, ops)
+                && java.util.Arrays.equals(p.args, args);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(layers, java.util.Arrays.hashCode(ops), java.util.Arrays.hashCode(args));
+    }
+
+    /**
+     * Collects actions; {@link #build()} checks them. Backed by primitive lists so that plans of
+     * hundreds of thousands of actions build without boxing.
+     */
+    public static final class Builder {
+        private final String name;
+        private final int layers;
+        private final ByteArrayList ops = new ByteArrayList();
+        private final IntArrayList args = new IntArrayList();
+
+        private Builder(String name, int layers) {
+            if (layers < 1) {
+                throw new IllegalArgumentException("a plan needs at least 1 layer, got " + layers);
+            }
+            this.name = Objects.requireNonNull(name, "name");
+            this.layers = layers;
+        }
+
+        /** Appends {@code F l}. */
+        public Builder forward(int l) {
+            return add(Op.FORWARD, l);
+        }
+
+        /** Appends {@code D l}. */
+        public Builder drop(int l) {
+            return add(Op.DROP, l);
+        }
+
+        /** Appends {@code LOSS}. */
+        public Builder loss() {
+            return add(Op.LOSS, 0);
+        }
+
+        /** Appends {@code B l}. */
+        public Builder backward(int l) {
+            return add(Op.BACKWARD, l);
+        }
+
+        /** Answers the number of actions so far. */
+        public int size() {
+            return ops.size();
+        }
+
+        private Builder add(Op op, int l) {
+            ops.add((byte) op.ordinal());
+            args.add(l);
+            return this;
+        }
+
+        /**
+         * Answers the plan.
+         *
+         * @throws InvalidPlanException naming the first action that breaks the memory model
+         */
+        public Plan build() {
+            return new Plan(name, layers, ops.toByteArray(), args.toIntArray());
+        }
+    }
+}

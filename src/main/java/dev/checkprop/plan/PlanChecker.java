@@ -1,0 +1,99 @@
+package dev.checkprop.plan;
+
+/**
+ * Symbolic execution of a plan against the memory model, with no numerics: checks every
+ * precondition and counts evaluations and live buffers. This is the single validity oracle that
+ * every planner's output passes (each {@link Plan} is checked on construction); the executor counts
+ * again on its own while it runs, so the two are independent witnesses.
+ */
+public final class PlanChecker {
+
+    private PlanChecker() {
+    }
+
+    /**
+     * Answers the plan's counts.
+     *
+     * @throws InvalidPlanException at the first action that breaks the model, or if the plan ends
+     *                              before the backward pass reached layer 1 or with buffers still live
+     */
+    public static PlanStats check(Plan plan) {
+        final int L = plan.layers();
+        final boolean[] live = new boolean[L + 1];
+        live[0] = true; // the caller's input
+        final int[] evals = new int[L + 1];
+        int liveCount = 0;
+        int peak = 0;
+        int peakAt = -1;
+        long total = 0;
+        int position = -1; // backward position; -1 before the loss
+        for (int i = 0; i < plan.size(); i++) {
+            final int l = plan.layer(i);
+            final Plan.Op op = plan.op(i);
+            if (op != Plan.Op.LOSS && (l < 1 || l > L)) {
+                throw fail(plan, i, "names layer " + l + ", outside 1.." + L);
+            }
+            switch (op) {
+                case FORWARD -> {
+                    if (!live[l - 1]) {
+                        throw fail(plan, i, "needs a" + (l - 1) + ", which is not live");
+                    }
+                    if (live[l]) {
+                        throw fail(plan, i, "recomputes a" + l + ", which is already live");
+                    }
+                    live[l] = true;
+                    liveCount++;
+                    evals[l]++;
+                    total++;
+                    if (liveCount > peak) {
+                        peak = liveCount;
+                        peakAt = i;
+                    }
+                }
+                case DROP -> {
+                    if (!live[l]) {
+                        throw fail(plan, i, "drops a" + l + ", which is not live");
+                    }
+                    live[l] = false;
+                    liveCount--;
+                }
+                case LOSS -> {
+                    if (position >= 0) {
+                        throw fail(plan, i, "is a second loss");
+                    }
+                    if (!live[L]) {
+                        throw fail(plan, i, "needs a" + L + ", which is not live");
+                    }
+                    position = L;
+                }
+                case BACKWARD -> {
+                    if (position < 0) {
+                        throw fail(plan, i, "comes before the loss");
+                    }
+                    if (l != position) {
+                        throw fail(plan, i, "is out of order: the backward pass is at layer " + position);
+                    }
+                    if (!live[l]) {
+                        throw fail(plan, i, "needs a" + l + ", which is not live");
+                    }
+                    if (!live[l - 1]) {
+                        throw fail(plan, i, "needs a" + (l - 1) + ", which is not live");
+                    }
+                    position = l - 1;
+                }
+            }
+        }
+        if (position != 0) {
+            throw new InvalidPlanException(plan.name(), position < 0 ? "has no loss"
+                    : "ends with the backward pass at layer " + position + ", not 0");
+        }
+        if (liveCount != 0) {
+            throw new InvalidPlanException(plan.name(), "ends with " + liveCount + " buffers still live");
+        }
+        return new PlanStats(total, peak, peakAt, evals);
+    }
+
+    private static InvalidPlanException fail(Plan plan, int i, String reason) {
+        return new InvalidPlanException(plan.name(), i, plan.action(i), reason);
+    }
+}
