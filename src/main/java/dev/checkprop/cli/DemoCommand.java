@@ -2,6 +2,7 @@ package dev.checkprop.cli;
 
 import dev.checkprop.exec.Executor;
 import dev.checkprop.exec.RunStats;
+import dev.checkprop.kernel.Kernels;
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Gradients;
@@ -38,6 +39,9 @@ final class DemoCommand implements Callable<Integer> {
             description = "comma-separated plans (default: ${DEFAULT-VALUE})")
     List<String> plans;
 
+    @Option(names = "--threads", description = "threads (default: all cores)")
+    Integer threads;
+
     @Option(names = "--seed", defaultValue = "42", description = "initialisation and data seed (default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -50,6 +54,7 @@ final class DemoCommand implements Callable<Integer> {
         if (layers < 1 || width < 1 || batch < 1) {
             throw new IllegalArgumentException("--layers, --width and --batch must be >= 1");
         }
+        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         Network net = Network.builder(width).dense(layers, width, Activation.TANH).build(seed);
         float[] x = new float[batch * width];
         float[] y = new float[batch * width];
@@ -68,13 +73,16 @@ final class DemoCommand implements Callable<Integer> {
         double fullSeconds = Double.NaN;
         for (String spec : plans) {
             Plan p = Planners.parse(spec).plan(layers);
-            Executor ex = new Executor(net, p, batch);
             Gradients g = Gradients.zerosLike(net);
-            ex.gradient(data, Loss.MSE, g); // warm-up: JIT and first touch of the buffers
-            long t0 = System.nanoTime();
-            ex.gradient(data, Loss.MSE, g);
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            RunStats r = ex.lastRun();
+            double seconds;
+            RunStats r;
+            try (Executor ex = new Executor(net, p, batch, Kernels.get(), nThreads)) {
+                ex.gradient(data, Loss.MSE, g); // warm-up: JIT and first touch of the buffers
+                long t0 = System.nanoTime();
+                ex.gradient(data, Loss.MSE, g);
+                seconds = (System.nanoTime() - t0) / 1e9;
+                r = ex.lastRun();
+            }
             String same;
             if (reference == null) {
                 reference = g;
@@ -88,7 +96,7 @@ final class DemoCommand implements Callable<Integer> {
                     seconds, seconds / fullSeconds, same);
         }
         console.println();
-        console.println("kernel: " + dev.checkprop.kernel.Kernels.get().name());
+        console.println("kernel: " + Kernels.get().name() + ", threads: " + nThreads + ", java " + Runtime.version());
         return 0;
     }
 }

@@ -3,6 +3,7 @@ package dev.checkprop.cli;
 import dev.checkprop.exec.Executor;
 import dev.checkprop.exec.RunStats;
 import dev.checkprop.io.ModelFile;
+import dev.checkprop.kernel.Kernels;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Loss;
@@ -40,6 +41,15 @@ final class GradCommand implements Callable<Integer> {
     @Option(names = "--report", description = "JSON report file to write")
     Path report;
 
+    @Option(names = "--threads", description = "threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--repeat", defaultValue = "1", description = "timed steps (default: ${DEFAULT-VALUE})")
+    int repeat;
+
+    @Option(names = "--warmup", defaultValue = "0", description = "untimed steps before them (default: ${DEFAULT-VALUE})")
+    int warmup;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -58,12 +68,32 @@ final class GradCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Plan p = planner.plan(net.depth());
         double planSeconds = (System.nanoTime() - t0) / 1e9;
-        Executor ex = new Executor(net, p, batch.size());
+        if (repeat < 1 || warmup < 0) {
+            throw new IllegalArgumentException("--repeat must be >= 1 and --warmup >= 0, got " + repeat + " and " + warmup);
+        }
+        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         Gradients g = Gradients.zerosLike(net);
-        long t1 = System.nanoTime();
-        double value = ex.gradient(batch, lossFn, g);
-        double seconds = (System.nanoTime() - t1) / 1e9;
-        RunStats run = ex.lastRun();
+        double value = 0;
+        double[] stepSeconds = new double[repeat];
+        RunStats run;
+        String kernel;
+        try (Executor ex = new Executor(net, p, batch.size(), Kernels.get(), nThreads)) {
+            for (int w = 0; w < warmup; w++) {
+                ex.gradient(batch, lossFn, g);
+            }
+            for (int rep = 0; rep < repeat; rep++) {
+                long t1 = System.nanoTime();
+                value = ex.gradient(batch, lossFn, g);
+                stepSeconds[rep] = (System.nanoTime() - t1) / 1e9;
+            }
+            run = ex.lastRun();
+            kernel = ex.kernels().name();
+        }
+        double seconds = stepSeconds[0];
+        double[] sorted = stepSeconds.clone();
+        java.util.Arrays.sort(sorted);
+        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
         ModelFile.gradientsToSafeTensors(net, g, value).write(out);
 
         Map<String, Object> r = new LinkedHashMap<>();
@@ -78,13 +108,19 @@ final class GradCommand implements Callable<Integer> {
         r.put("plan_actions", p.size());
         r.put("planning_seconds", planSeconds);
         r.put("seconds", seconds);
-        r.put("kernel", ex.kernels().name());
+        r.put("seconds_per_step_median", median);
+        r.put("seconds_per_step_min", sorted[0]);
+        r.put("repeat", repeat);
+        r.put("warmup", warmup);
+        r.put("threads", nThreads);
+        r.put("kernel", kernel);
         if (report != null) {
             Reports.write(r, report);
         }
-        console.printf("%s: loss %.6g, %d forward evaluations (L = %d), peak %d live buffers = %s, %.3f s%n",
+        console.printf("%s: loss %.6g, %d forward evaluations (L = %d), peak %d live buffers = %s, %.4f s per step"
+                        + " (median of %d; %s kernels, %d threads)%n",
                 p.name(), value, run.forwardEvaluations(), net.depth(), run.peakLiveBuffers(),
-                Bytes.format(run.peakActivationBytes()), seconds);
+                Bytes.format(run.peakActivationBytes()), median, repeat, kernel, nThreads);
         return 0;
     }
 }

@@ -39,7 +39,7 @@ import java.util.Arrays;
  * The executor keeps its own live set and counters while it runs and checks each action's
  * preconditions itself; it does not read the plan's precomputed statistics.
  */
-public final class Executor {
+public final class Executor implements AutoCloseable {
 
     private final Network net;
     private final Plan plan;
@@ -61,6 +61,9 @@ public final class Executor {
     private float[] delta;
     private float[] deltaNext;
 
+    private final WorkerPool workers;
+    private final ForwardJob forwardJob = new ForwardJob();
+    private final BackwardJob backwardJob = new BackwardJob();
     private final int[] evaluations;
     private long forwardEvaluations;
     private int liveBuffers;
@@ -80,8 +83,19 @@ public final class Executor {
         this(net, plan, batchSize, Kernels.get());
     }
 
-    /** As {@link #Executor(Network, Plan, int)}, with the given kernels. */
+    /** As {@link #Executor(Network, Plan, int)}, with the given kernels, on the calling thread only. */
     public Executor(Network net, Plan plan, int batchSize, DenseKernels kernels) {
+        this(net, plan, batchSize, kernels, 1);
+    }
+
+    /**
+     * As {@link #Executor(Network, Plan, int)}, with the given kernels and {@code threads} threads
+     * (the caller plus {@code threads - 1} daemon workers, released by {@link #close()}). The batch
+     * is split across threads for the forward and input-gradient products, and output rows for the
+     * weight gradient; every output element is still computed by one thread with one fixed chain of
+     * operations, so gradients are bit-identical for every thread count.
+     */
+    public Executor(Network net, Plan plan, int batchSize, DenseKernels kernels, int threads) {
         if (plan.layers() != net.depth()) {
             throw new IllegalArgumentException("plan " + plan.name() + " is for " + plan.layers()
                     + " layers but the network has " + net.depth());
@@ -130,6 +144,7 @@ public final class Executor {
         delta = new float[Math.multiplyExact(Math.max(maxOut, maxIn), batchSize)];
         deltaNext = new float[delta.length];
         evaluations = new int[depth + 1];
+        workers = new WorkerPool(threads, "checkprop-executor");
     }
 
     /** Simulates the plan to find how many buffers of each width class it holds at once. */
@@ -164,6 +179,17 @@ public final class Executor {
     /** Answers the batch size the buffers were sized for. */
     public int batchSize() {
         return batch;
+    }
+
+    /** Answers the number of threads the executor uses. */
+    public int threads() {
+        return workers.parts();
+    }
+
+    /** Stops the worker threads; the executor cannot be used afterwards. Idempotent. */
+    @Override
+    public void close() {
+        workers.close();
     }
 
     /** Answers the kernels in use. */
@@ -303,8 +329,8 @@ public final class Executor {
         final int idx = freeStacks[c][--freeTop[c]];
         final float[] outBuf = pools[c][idx];
         final DenseLayer d = net.layer(l);
-        kernels.forward(d.outputWidth(), d.inputWidth(), batch, d.weights(), d.bias(), in, outBuf, 0, batch);
-        d.activation().applyInPlace(kernels, outBuf, 0, d.outputWidth() * batch);
+        forwardJob.set(d, in, outBuf);
+        workers.run(forwardJob);
         holder[l] = outBuf;
         holderIndex[l] = idx;
         evaluations[l]++;
@@ -337,25 +363,105 @@ public final class Executor {
     }
 
     private void backward(int l, Batch data, Gradients out) {
-        final DenseLayer d = net.layer(l);
-        final int nOut = d.outputWidth();
-        final int nIn = d.inputWidth();
-        final int n = batch;
-        d.activation().backwardInPlace(kernels, holder[l], delta, 0, nOut * n);
-        DenseKernels.biasGradient(n, delta, out.bias(l), 0, nOut);
-        final float[] aRows;
-        if (l == 1) {
-            aRows = data.inputs();
-        } else {
-            DenseKernels.transpose(nIn, n, holder[l - 1], rowScratch);
-            aRows = rowScratch;
-        }
-        kernels.weightGradient(nOut, nIn, n, delta, aRows, out.weights(l), 0, nOut);
+        backwardJob.set(l, data, out);
+        backwardJob.phase = 0;
+        workers.run(backwardJob);
+        backwardJob.phase = 1;
+        workers.run(backwardJob);
         if (l > 1) {
-            kernels.backwardInput(nOut, nIn, n, d.weights(), delta, deltaNext, 0, n);
             final float[] t = delta;
             delta = deltaNext;
             deltaNext = t;
+        }
+    }
+
+    /** The part's share of [0, n): contiguous, aligned to 16 so vector loops stay full. */
+    static int rangeStart(int n, int part, int parts) {
+        final int chunk = ((n + parts - 1) / parts + 15) & ~15;
+        return Math.min(n, part * chunk);
+    }
+
+    /** The part's share of [0, n) by rows: contiguous, balanced. */
+    static int rowStart(int n, int part, int parts) {
+        return (int) ((long) n * part / parts);
+    }
+
+    /** F l: z = W a + b and a = f(z) for the part's batch columns. */
+    private final class ForwardJob implements WorkerPool.Job {
+        private DenseLayer layer;
+        private float[] in;
+        private float[] out;
+
+        void set(DenseLayer d, float[] input, float[] output) {
+            layer = d;
+            in = input;
+            out = output;
+        }
+
+        @Override
+        public void run(int part, int parts) {
+            final int i0 = rangeStart(batch, part, parts);
+            final int i1 = rangeStart(batch, part + 1, parts);
+            if (i0 >= i1) {
+                return;
+            }
+            final int nOut = layer.outputWidth();
+            kernels.forward(nOut, layer.inputWidth(), batch, layer.weights(), layer.bias(), in, out, i0, i1);
+            if (i0 == 0 && i1 == batch) {
+                layer.activation().applyInPlace(kernels, out, 0, nOut * batch);
+            } else {
+                for (int o = 0; o < nOut; o++) {
+                    layer.activation().applyInPlace(kernels, out, o * batch + i0, o * batch + i1);
+                }
+            }
+        }
+    }
+
+    /**
+     * B l in two phases. Phase 0, by rows: f' applied to the incoming gradient, the bias gradient,
+     * and the sample-major copy of a^(l-1). Phase 1: the weight gradient by output rows and the
+     * gradient for a^(l-1) by batch columns, both reading phase 0's results.
+     */
+    private final class BackwardJob implements WorkerPool.Job {
+        private int l;
+        private Batch data;
+        private Gradients out;
+        int phase;
+
+        void set(int layerIndex, Batch batchData, Gradients gradients) {
+            l = layerIndex;
+            data = batchData;
+            out = gradients;
+        }
+
+        @Override
+        public void run(int part, int parts) {
+            final DenseLayer d = net.layer(l);
+            final int nOut = d.outputWidth();
+            final int nIn = d.inputWidth();
+            final int n = batch;
+            final float[] g = delta;
+            if (phase == 0) {
+                final int o0 = rowStart(nOut, part, parts);
+                final int o1 = rowStart(nOut, part + 1, parts);
+                d.activation().backwardInPlace(kernels, holder[l], g, o0 * n, o1 * n);
+                DenseKernels.biasGradient(n, g, out.bias(l), o0, o1);
+                if (l > 1 && part == 0) {
+                    DenseKernels.transpose(nIn, n, holder[l - 1], rowScratch);
+                }
+            } else {
+                final int o0 = rowStart(nOut, part, parts);
+                final int o1 = rowStart(nOut, part + 1, parts);
+                final float[] aRows = l == 1 ? data.inputs() : rowScratch;
+                kernels.weightGradient(nOut, nIn, n, g, aRows, out.weights(l), o0, o1);
+                if (l > 1) {
+                    final int i0 = rangeStart(n, part, parts);
+                    final int i1 = rangeStart(n, part + 1, parts);
+                    if (i0 < i1) {
+                        kernels.backwardInput(nOut, nIn, n, d.weights(), g, deltaNext, i0, i1);
+                    }
+                }
+            }
         }
     }
 }

@@ -45,6 +45,10 @@ public final class Kernels {
             Class<?> c = Class.forName(VECTOR_CLASS);
             return Optional.of((DenseKernels) c.getDeclaredField("INSTANCE").get(null));
         } catch (ReflectiveOperationException | LinkageError e) {
+            // The module is there but the class would not load: a bug or an unsupported platform,
+            // never silent, since the user asked for the fast path.
+            System.getLogger(Kernels.class.getName()).log(System.Logger.Level.WARNING,
+                    "checkprop: Vector API kernels failed to load, using scalar kernels", e);
             return Optional.empty();
         }
     }

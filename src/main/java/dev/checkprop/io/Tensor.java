@@ -1,0 +1,235 @@
+package dev.checkprop.io;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * One immutable tensor of a safetensors file: a name, a {@link DType}, a shape (row-major, may be
+ * empty for a scalar) and the raw little-endian bytes of its elements.
+ *
+ * <p>Tensors of every {@link DType} can be read and written back unchanged; the typed getters
+ * ({@link #toFloatArray()}, {@link #labelsAsInts()}) convert only the dtypes they name and throw
+ * {@link SafeTensorsException} otherwise, since a wrong dtype means the file is not what the caller
+ * expects. Dimensions are at most {@code 2^31-1} and a tensor holds less than 2 GiB of data.
+ */
+public final class Tensor {
+
+    static final String IN_MEMORY = "<in-memory>";
+
+    // The largest array HotSpot reliably allocates.
+    private static final long MAX_DATA_BYTES = Integer.MAX_VALUE - 8;
+
+    private final String name;
+    private final DType dtype;
+    private final long[] shape;
+    private final byte[] data;
+    // Only for messages: the file the tensor came from.
+    private final String source;
+
+    /** Trusted constructor: the arrays are owned by the new tensor and already validated. */
+    Tensor(String name, DType dtype, long[] shape, byte[] data, String source) {
+        this.name = name;
+        this.dtype = dtype;
+        this.shape = shape;
+        this.data = data;
+        this.source = source;
+    }
+
+    /**
+     * A tensor of any dtype from its raw little-endian bytes, which are copied.
+     *
+     * @throws IllegalArgumentException naming the tensor if a dimension is negative or above
+     *     {@code 2^31-1}, the element count overflows, or {@code data} is not exactly
+     *     {@code elementCount * dtype.byteSize()} bytes; or if the name is not valid Unicode
+     */
+    public static Tensor of(String name, DType dtype, long[] shape, byte[] data) {
+        checkShape(name, shape, dtype, data.length / (long) dtype.byteSize(), data.length % dtype.byteSize() == 0,
+                data.length + " bytes");
+        return new Tensor(name, dtype, shape.clone(), data.clone(), IN_MEMORY);
+    }
+
+    static Tensor ofF32(String name, long[] shape, float[] values) {
+        checkShape(name, shape, DType.F32, values.length, true, values.length + " values");
+        ByteBuffer bytes = buffer(values.length, DType.F32);
+        bytes.asFloatBuffer().put(values);
+        return new Tensor(name, DType.F32, shape.clone(), bytes.array(), IN_MEMORY);
+    }
+
+    static Tensor ofI32(String name, long[] shape, int[] values) {
+        checkShape(name, shape, DType.I32, values.length, true, values.length + " values");
+        ByteBuffer bytes = buffer(values.length, DType.I32);
+        bytes.asIntBuffer().put(values);
+        return new Tensor(name, DType.I32, shape.clone(), bytes.array(), IN_MEMORY);
+    }
+
+    static Tensor ofI64(String name, long[] shape, long[] values) {
+        checkShape(name, shape, DType.I64, values.length, true, values.length + " values");
+        ByteBuffer bytes = buffer(values.length, DType.I64);
+        bytes.asLongBuffer().put(values);
+        return new Tensor(name, DType.I64, shape.clone(), bytes.array(), IN_MEMORY);
+    }
+
+    /** The name, which is its key in the header. */
+    public String name() {
+        return name;
+    }
+
+    /** The element type. */
+    public DType dtype() {
+        return dtype;
+    }
+
+    /** A copy of the shape; empty for a scalar. */
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    /** Number of dimensions; 0 for a scalar. */
+    public int rank() {
+        return shape.length;
+    }
+
+    /** Size of dimension {@code i}; dimensions never exceed {@code 2^31-1}. */
+    public int dim(int i) {
+        return (int) shape[Objects.checkIndex(i, shape.length)];
+    }
+
+    /** Product of the dimensions: 1 for a scalar, 0 if any dimension is 0. */
+    public long elementCount() {
+        return elementCount(shape);
+    }
+
+    /** Size of the data in bytes. */
+    public int byteSize() {
+        return data.length;
+    }
+
+    /** A copy of the raw little-endian element bytes. */
+    public byte[] rawData() {
+        return data.clone();
+    }
+
+    /** The elements of an {@link DType#F32} tensor, bit for bit (NaN payloads included). */
+    public float[] toFloatArray() throws SafeTensorsException {
+        if (dtype != DType.F32) {
+            throw wrongDtype("F32");
+        }
+        float[] out = new float[data.length / Float.BYTES];
+        wrap().asFloatBuffer().get(out);
+        return out;
+    }
+
+    /**
+     * The elements of an {@link DType#I32} or {@link DType#I64} tensor as ints, as class labels are
+     * commonly stored either way.
+     *
+     * @throws SafeTensorsException for another dtype, or naming the flat index of an I64 value
+     *     outside int range
+     */
+    public int[] labelsAsInts() throws SafeTensorsException {
+        if (dtype != DType.I32 && dtype != DType.I64) {
+            throw wrongDtype("I32 or I64");
+        }
+        ByteBuffer bytes = wrap();
+        int[] out = new int[data.length / dtype.byteSize()];
+        if (dtype == DType.I32) {
+            bytes.asIntBuffer().get(out);
+            return out;
+        }
+        for (int i = 0; i < out.length; i++) {
+            long v = bytes.getLong(i * Long.BYTES);
+            if (v != (int) v) {
+                throw new SafeTensorsException(String.format("%s: tensor %s (I64) value %d at flat index %d is outside int range",
+                        source, HeaderJson.quote(name), v, i));
+            }
+            out[i] = (int) v;
+        }
+        return out;
+    }
+
+    /** The bytes themselves, for the writer; callers must not modify them. */
+    byte[] data() {
+        return data;
+    }
+
+    /** Equal when name, dtype, shape and bytes are equal; the file a tensor came from does not count. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Tensor t && name.equals(t.name) && dtype == t.dtype
+                && Arrays.equals(shape, t.shape) && Arrays.equals(data, t.data);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(name, dtype, Arrays.hashCode(shape), Arrays.hashCode(data));
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor[" + name + ", " + dtype + ", " + Arrays.toString(shape) + "]";
+    }
+
+    static long elementCount(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
+
+    private static void checkShape(String name, long[] shape, DType dtype, long count, boolean whole, String got) {
+        Objects.requireNonNull(name, "name");
+        checkUnicode(name, "tensor name");
+        if (name.equals(Header.METADATA_KEY)) {
+            throw new IllegalArgumentException("tensor name " + Header.METADATA_KEY + " is reserved for metadata");
+        }
+        String what = "tensor " + HeaderJson.quote(name);
+        for (long d : shape) {
+            if (d < 0 || d > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(what + ": shape " + Arrays.toString(shape)
+                        + " has a dimension outside [0, 2^31-1]");
+            }
+        }
+        long expected;
+        try {
+            expected = elementCount(shape);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(what + ": element count of shape " + Arrays.toString(shape) + " overflows");
+        }
+        if (!whole || expected != count) {
+            throw new IllegalArgumentException(String.format("%s: shape %s needs %d %s elements, got %s",
+                    what, Arrays.toString(shape), expected, dtype, got));
+        }
+        if (expected * dtype.byteSize() > MAX_DATA_BYTES) {
+            throw new IllegalArgumentException(what + ": " + expected * dtype.byteSize()
+                    + " bytes of data, above the 2 GiB limit");
+        }
+    }
+
+    /** Unpaired surrogates cannot be written as UTF-8; Java would silently write '?' instead. */
+    static void checkUnicode(String s, String what) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new IllegalArgumentException(what + " " + HeaderJson.quote(s) + " has an unpaired surrogate at index " + i);
+            }
+        }
+    }
+
+    private SafeTensorsException wrongDtype(String expected) {
+        return new SafeTensorsException(String.format("%s: tensor %s has dtype %s, expected %s",
+                source, HeaderJson.quote(name), dtype, expected));
+    }
+
+    private ByteBuffer wrap() {
+        return ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static ByteBuffer buffer(int count, DType dtype) {
+        return ByteBuffer.allocate(count * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+    }
+}
