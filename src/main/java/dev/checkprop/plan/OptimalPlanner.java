@@ -1,0 +1,327 @@
+package dev.checkprop.plan;
+
+import it.unimi.dsi.fastutil.ints.IntArrayList;
+
+import java.util.Arrays;
+
+/**
+ * The fewest forward evaluations possible with at most M live buffers, in the memory model of
+ * {@link Plan}. It beats {@link BinomialPlanner} at equal memory because here a stored activation
+ * is also the tape of its layer's backward: Revolve re-runs a taped step for every reversal, this
+ * planner does not when the activations are already live.
+ *
+ * <h2>The dynamic program</h2>
+ * A subproblem is a segment (i, j] of d = j - i layers whose backward pass is next: the gradient at
+ * a<sup>j</sup> is available (or, for the whole chain, the loss is still to be taken), a<sup>i</sup>
+ * is live and owned by the caller (it is not counted), nothing in between is live, and at most m
+ * buffers of the segment may be live at once. It ends after {@code B i+1} with only a<sup>i</sup>
+ * left. Nothing below i can help (reaching the segment from there would recompute the live
+ * a<sup>i</sup>), so costs depend on d and m alone. An <em>advance</em> of s steps computes
+ * a<sup>i+1</sup> .. a<sup>i+s</sup> keeping only the last; at its peak it holds min(2, s) buffers.
+ * <ul>
+ * <li>F(d, m): a<sup>j</sup> is live (and counted in m). F(1, m) = 0: {@code B j D j}. For d &ge; 2 the
+ *     better of<br>
+ *     F'(d, m) = min over 1 &le; s &lt; d with 1 + min(2, s) &le; m of s + F(d - s, m - 1) + F(s, m):
+ *     advance to a<sup>i+s</sup> and keep it, finish the right part with one buffer fewer, then the
+ *     left part, whose right end a<sup>i+s</sup> now is; and<br>
+ *     N(d, m): drop a<sup>j</sup> and recompute it later (needed when memory is tight).</li>
+ * <li>N(d, m): a<sup>j</sup> is not live. The better of<br>
+ *     min over 1 &le; s &lt; d of s + N(d - s, m - 1) + F(s, m) (for m &ge; 2): keep a<sup>i+s</sup> on the
+ *     way; and<br>
+ *     d + F'(d, m) when min(2, d) &le; m: advance all the way, keeping only a<sup>j</sup> (F', not F, so
+ *     that a<sup>j</sup> is not dropped again at once: this breaks the cycle between F and N).</li>
+ * <li>The whole chain is N(L, M), with {@code LOSS} right after a<sup>L</sup> is first computed.</li>
+ * </ul>
+ * With m &ge; d the costs reach their lower bounds (F = d - 1, N = d: every activation of the
+ * segment computed once), so m is clamped to d, and M to L. The minimum feasible M is 1 for L = 1
+ * and 2 otherwise ({@code B L} needs a<sup>L-1</sup> and a<sup>L</sup>). The recurrences were checked
+ * against an exhaustive search of the whole state space (live set, backward position, loss) for
+ * every L &le; 17 and every M, and the tests repeat that check for small L.
+ *
+ * <h2>Cost of planning</h2>
+ * Scanning every split gives O(L<sup>2</sup>&middot;M) time. The planner instead uses that
+ * F(&middot;, m) and N(&middot;, m) are convex in d (observed for every L &le; 3000, M &le; 200, not
+ * assumed): when both functions a split combines are convex on the range it reads, the cost is
+ * convex in s and its leftmost minimum is found by bisection. Convexity is checked on the table as
+ * it is filled; where it fails, that split is scanned in full, so the result is exact either way.
+ * Time O(L&middot;M&middot;log L), memory two tables of (min(M, L) + 1)&middot;(L + 1) longs. The plan is
+ * rebuilt from the tables with an explicit stack, no recursion.
+ */
+public final class OptimalPlanner implements Planner {
+
+    /** Entries per cost table above which planning is refused rather than exhausting the heap. */
+    static final long MAX_TABLE_ENTRIES = 1L << 25;
+
+    private final int maxBuffers;
+
+    /**
+     * @param m the most live buffers M the plan may hold at once; at least 1
+     */
+    public OptimalPlanner(int m) {
+        if (m < 1) {
+            throw new IllegalArgumentException("optimal:M needs M >= 1, got " + m);
+        }
+        this.maxBuffers = m;
+    }
+
+    /** Answers M, the live-buffer budget. */
+    public int maxBuffers() {
+        return maxBuffers;
+    }
+
+    /**
+     * Answers the fewest live buffers with which a chain of {@code layers} layers can be
+     * backpropagated at all: 1 for a single layer, otherwise 2.
+     *
+     * @throws IllegalArgumentException if {@code layers < 1}
+     */
+    public static int minBuffers(int layers) {
+        if (layers < 1) {
+            throw new IllegalArgumentException("a plan needs at least 1 layer, got " + layers);
+        }
+        return layers == 1 ? 1 : 2;
+    }
+
+    /**
+     * Answers the fewest forward evaluations of any valid plan for {@code layers} layers holding at
+     * most {@code m} live buffers: what {@code new OptimalPlanner(m).plan(layers)} spends, without
+     * building the plan.
+     *
+     * @throws IllegalArgumentException if {@code layers < 1}, {@code m < 1}, or {@code m} is below
+     *                                  {@link #minBuffers(int)}
+     */
+    public static long minEvaluations(int layers, int m) {
+        return new OptimalPlanner(m).table(layers).cost();
+    }
+
+    @Override
+    public Plan plan(int layers) {
+        final Table t = table(layers);
+        final long cost = t.cost();
+        final long actions = 2 * cost + layers + 1; // every F is dropped once, plus B's and LOSS
+        if (actions > BinomialPlanner.MAX_ACTIONS) {
+            throw new IllegalArgumentException(this + " cannot serve " + layers + " layers: the plan would need "
+                    + cost + " forward evaluations (" + actions + " actions, more than a plan can hold)");
+        }
+        return t.emit(Plan.builder(toString(), layers));
+    }
+
+    private Table table(int layers) {
+        final int min = minBuffers(layers);
+        if (maxBuffers < min) {
+            throw new IllegalArgumentException(this + " cannot serve " + layers + " layers: at least " + min
+                    + " live buffers are needed");
+        }
+        final int mMax = Math.min(maxBuffers, layers);
+        final long entries = (long) (mMax + 1) * (layers + 1);
+        if (entries > MAX_TABLE_ENTRIES) {
+            throw new IllegalArgumentException(this + " cannot serve " + layers + " layers: its tables would hold "
+                    + entries + " entries (limit " + MAX_TABLE_ENTRIES + "); use fewer buffers or binomial:S");
+        }
+        return new Table(layers, mMax);
+    }
+
+    @Override
+    public String toString() {
+        return "optimal:" + maxBuffers;
+    }
+
+    /** The filled dynamic program for one chain length; confined to the thread that plans. */
+    private static final class Table {
+        static final long INF = Long.MAX_VALUE / 4; // three of these still add without overflow
+
+        private static final int F = 0;       // a^j live, may drop it
+        private static final int F_KEEP = 1;  // a^j live, just computed: F' only
+        private static final int N = 2;       // a^j not live
+
+        private final int layers;
+        private final int mMax;
+        private final int stride;
+        private final long[] f;
+        private final long[] n;
+        // Per m: the first d at which F(., m) (resp. N(., m)) stops being convex on [1, d].
+        private final int[] fBroken;
+        private final int[] nBroken;
+        private int split; // argmin of the last bestKeep / bestSplitN call
+
+        Table(int layers, int mMax) {
+            this.layers = layers;
+            this.mMax = mMax;
+            this.stride = layers + 1;
+            final int size = (mMax + 1) * stride;
+            this.f = new long[size];
+            this.n = new long[size];
+            this.fBroken = new int[mMax + 1];
+            this.nBroken = new int[mMax + 1];
+            Arrays.fill(f, 0, stride, INF);
+            Arrays.fill(n, 0, stride, INF);
+            Arrays.fill(fBroken, Integer.MAX_VALUE);
+            Arrays.fill(nBroken, Integer.MAX_VALUE);
+            fBroken[0] = 0;
+            nBroken[0] = 0;
+            // Row by row: row m reads row m - 1 (complete) and its own prefix.
+            for (int m = 1; m <= mMax; m++) {
+                final int row = m * stride;
+                for (int d = 1; d <= layers; d++) {
+                    if (d < m) {
+                        // Enough memory to keep the whole segment: row d already holds the bound.
+                        f[row + d] = f[d * stride + d];
+                        n[row + d] = n[d * stride + d];
+                    } else {
+                        final long keep = bestKeep(d, m);
+                        final long nv = Math.min(bestSplitN(d, m), advanceAll(d, m, keep));
+                        n[row + d] = nv;
+                        f[row + d] = Math.min(keep, nv);
+                    }
+                    if (d >= 3) {
+                        if (fBroken[m] == Integer.MAX_VALUE && !convexAt(f, row + d)) {
+                            fBroken[m] = d;
+                        }
+                        if (nBroken[m] == Integer.MAX_VALUE && !convexAt(n, row + d)) {
+                            nBroken[m] = d;
+                        }
+                    }
+                }
+            }
+        }
+
+        /** Whether v[k-2], v[k-1], v[k] are finite with a nondecreasing difference. */
+        private static boolean convexAt(long[] v, int k) {
+            final long a = v[k - 2];
+            final long b = v[k - 1];
+            final long c = v[k];
+            return a < INF && b < INF && c < INF && c - b >= b - a;
+        }
+
+        long cost() {
+            return n[mMax * stride + layers];
+        }
+
+        private long n(int d, int m) {
+            return n[m * stride + d];
+        }
+
+        /** F'(d, m); sets {@link #split} (0 for d = 1). */
+        long bestKeep(int d, int m) {
+            split = 0;
+            if (d == 1) {
+                return 0;
+            }
+            if (m < 2) {
+                return INF;
+            }
+            // The advance holds a^j plus min(2, s) buffers: m = 2 allows s = 1 only.
+            final int hi = m == 2 ? 1 : d - 1;
+            final boolean convex = m >= 3 && d - 1 < fBroken[m - 1] && d - 1 < fBroken[m];
+            return minimize(f, m - 1, f, m, d, hi, convex);
+        }
+
+        /** The split option of N(d, m); sets {@link #split}. */
+        long bestSplitN(int d, int m) {
+            split = 0;
+            if (d == 1 || m < 2) {
+                return INF;
+            }
+            final boolean convex = m >= 3 && d - 1 < nBroken[m - 1] && d - 1 < fBroken[m];
+            return minimize(n, m - 1, f, m, d, d - 1, convex);
+        }
+
+        /** The option of N(d, m) that advances to a^j keeping nothing else, given F'(d, m). */
+        private static long advanceAll(int d, int m, long keep) {
+            return Math.min(2, d) <= m && keep < INF ? d + keep : INF;
+        }
+
+        /**
+         * Minimizes g(s) = s + right[d - s, mr] + left[s, ml] over 1 &le; s &le; hi, returning the
+         * leftmost minimum, found by bisection when g is known to be convex and by a scan otherwise
+         * (both give the same s).
+         */
+        private long minimize(long[] right, int mr, long[] left, int ml, int d, int hi, boolean convex) {
+            final int r0 = mr * stride + d; // right[d - s, mr] = right[r0 - s]
+            final int l0 = ml * stride;     // left[s, ml] = left[l0 + s]
+            int lo = 1;
+            if (convex) {
+                while (lo < hi) {
+                    final int mid = (lo + hi) >>> 1;
+                    final long g0 = mid + right[r0 - mid] + left[l0 + mid];
+                    final long g1 = mid + 1 + right[r0 - mid - 1] + left[l0 + mid + 1];
+                    if (g1 >= g0) {
+                        hi = mid;
+                    } else {
+                        lo = mid + 1;
+                    }
+                }
+                split = lo;
+                return Math.min(INF, lo + right[r0 - lo] + left[l0 + lo]);
+            }
+            long best = INF;
+            int arg = 1;
+            for (int s = 1; s <= hi; s++) {
+                final long g = s + right[r0 - s] + left[l0 + s];
+                if (g < best) {
+                    best = g;
+                    arg = s;
+                }
+            }
+            split = arg;
+            return best;
+        }
+
+        /** Writes the optimal plan into {@code b}: the argmins are recomputed node by node. */
+        Plan emit(Plan.Builder b) {
+            boolean lossDone = false;
+            // Pending subproblems as (kind, i, d, m); the top is solved next.
+            final IntArrayList stack = new IntArrayList();
+            push(stack, N, 0, layers, mMax);
+            while (!stack.isEmpty()) {
+                final int top = stack.size() - 4;
+                final int kind = stack.getInt(top);
+                final int i = stack.getInt(top + 1);
+                final int d = stack.getInt(top + 2);
+                final int m = Math.min(stack.getInt(top + 3), d);
+                stack.size(top);
+                if (kind == N) {
+                    final long splitCost = bestSplitN(d, m);
+                    final int s = split;
+                    final long keep = bestKeep(d, m);
+                    if (splitCost <= advanceAll(d, m, keep)) {
+                        BinomialPlanner.advance(b, i, i + s);
+                        push(stack, F, i, s, m);
+                        push(stack, N, i + s, d - s, m - 1);
+                    } else {
+                        BinomialPlanner.advance(b, i, i + d);
+                        if (i + d == layers && !lossDone) {
+                            b.loss();
+                            lossDone = true;
+                        }
+                        push(stack, F_KEEP, i, d, m);
+                    }
+                    continue;
+                }
+                if (d == 1) {
+                    b.backward(i + 1);
+                    b.drop(i + 1);
+                    continue;
+                }
+                final long keep = bestKeep(d, m);
+                final int s = split;
+                if (kind == F && n(d, m) < keep) {
+                    b.drop(i + d);
+                    push(stack, N, i, d, m);
+                    continue;
+                }
+                BinomialPlanner.advance(b, i, i + s);
+                push(stack, F, i, s, m);
+                push(stack, F, i + s, d - s, m - 1);
+            }
+            return b.build();
+        }
+
+        private static void push(IntArrayList stack, int kind, int i, int d, int m) {
+            stack.add(kind);
+            stack.add(i);
+            stack.add(d);
+            stack.add(m);
+        }
+    }
+}
