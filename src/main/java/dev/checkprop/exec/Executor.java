@@ -197,6 +197,23 @@ public final class Executor implements AutoCloseable {
         return kernels;
     }
 
+    /** Answers every activation buffer of the pools (the arrays themselves, for memory accounting). */
+    public java.util.List<float[]> activationPool() {
+        java.util.List<float[]> all = new java.util.ArrayList<>();
+        for (float[][] pool : pools) {
+            all.addAll(Arrays.asList(pool));
+        }
+        return all;
+    }
+
+    /**
+     * Answers the constant scratch arrays: the input transposed, the sample-major copy of a<sup>l-1</sup>
+     * and the two buffers of the gradient flowing backward.
+     */
+    public java.util.List<float[]> workspace() {
+        return java.util.List.of(inputUnitMajor, rowScratch, delta, deltaNext);
+    }
+
     /** Answers the bytes of activation payload the pools hold: what this plan costs, whatever is live. */
     public long poolPayloadBytes() {
         long b = 0;
@@ -219,6 +236,14 @@ public final class Executor implements AutoCloseable {
      * @throws IllegalArgumentException on a shape or target mismatch (before any layer runs)
      */
     public double gradient(Batch data, Loss loss, Gradients out) {
+        return gradient(data, loss, out, -1, null);
+    }
+
+    /**
+     * As {@link #gradient(Batch, Loss, Gradients)}, and calls {@code probe} right after action
+     * {@code probeAction} with the activation buffers live at that moment.
+     */
+    public double gradient(Batch data, Loss loss, Gradients out, int probeAction, PeakProbe probe) {
         checkShapes(data, loss, out);
         resetCounters();
         final int n = batch;
@@ -246,6 +271,15 @@ public final class Executor implements AutoCloseable {
                     backward(l, data, out);
                     position = l - 1;
                 }
+            }
+            if (i == probeAction && probe != null) {
+                java.util.List<float[]> live = new java.util.ArrayList<>();
+                for (int k = 1; k <= depth; k++) {
+                    if (holder[k] != null) {
+                        live.add(holder[k]);
+                    }
+                }
+                probe.atAction(i, live);
             }
         }
         if (position != 0 || liveBuffers != 0) {
