@@ -4,6 +4,10 @@ import dev.checkprop.exec.Executor;
 import dev.checkprop.exec.RunStats;
 import dev.checkprop.io.ModelFile;
 import dev.checkprop.kernel.Kernels;
+import dev.checkprop.memory.ArrayLayout;
+import dev.checkprop.memory.HeapBudget;
+import dev.checkprop.memory.MemoryModel;
+import dev.checkprop.memory.MemoryReport;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Loss;
@@ -15,6 +19,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -40,6 +45,9 @@ final class GradCommand implements Callable<Integer> {
 
     @Option(names = "--report", description = "JSON report file to write")
     Path report;
+
+    @Option(names = "--jol", description = "measure every memory category with JOL at the plan's peak (slow: seconds)")
+    boolean jol;
 
     @Option(names = "--threads", description = "threads (default: all cores)")
     Integer threads;
@@ -72,7 +80,11 @@ final class GradCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--repeat must be >= 1 and --warmup >= 0, got " + repeat + " and " + warmup);
         }
         int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        MemoryModel.Prediction predicted = MemoryModel.predict(net, p, batch.size(), batch.labels() != null,
+                new long[0], ArrayLayout.current());
+        HeapBudget.check(p.name(), predicted);
         Gradients g = Gradients.zerosLike(net);
+        MemoryReport memory;
         double value = 0;
         double[] stepSeconds = new double[repeat];
         RunStats run;
@@ -88,6 +100,8 @@ final class GradCommand implements Callable<Integer> {
             }
             run = ex.lastRun();
             kernel = ex.kernels().name();
+            memory = jol ? MemoryReport.measure(ex, batch, lossFn, Gradients.zerosLike(net), List.of())
+                    : MemoryReport.predicted(ex, batch.labels() != null, new long[0]);
         }
         double seconds = stepSeconds[0];
         double[] sorted = stepSeconds.clone();
@@ -105,6 +119,7 @@ final class GradCommand implements Callable<Integer> {
         r.put("forward_evaluations", run.forwardEvaluations());
         r.put("peak_live_buffers", run.peakLiveBuffers());
         r.put("peak_activation_bytes", run.peakActivationBytes());
+        r.put("forward_flops", predicted.forwardFlops());
         r.put("plan_actions", p.size());
         r.put("planning_seconds", planSeconds);
         r.put("seconds", seconds);
@@ -114,6 +129,7 @@ final class GradCommand implements Callable<Integer> {
         r.put("warmup", warmup);
         r.put("threads", nThreads);
         r.put("kernel", kernel);
+        r.put("memory", memory.toMap());
         if (report != null) {
             Reports.write(r, report);
         }
@@ -121,6 +137,12 @@ final class GradCommand implements Callable<Integer> {
                         + " (median of %d; %s kernels, %d threads)%n",
                 p.name(), value, run.forwardEvaluations(), net.depth(), run.peakLiveBuffers(),
                 Bytes.format(run.peakActivationBytes()), median, repeat, kernel, nThreads);
+        if (jol) {
+            console.print(memory.toTable());
+            if (!memory.consistent()) {
+                throw new IllegalStateException("JOL measured different bytes than the plan predicts (see the table above)");
+            }
+        }
         return 0;
     }
 }

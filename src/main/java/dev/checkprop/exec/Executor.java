@@ -44,6 +44,8 @@ public final class Executor implements AutoCloseable {
     private final Network net;
     private final Plan plan;
     private final int batch;
+    /** Samples in the batch being run (at most {@link #batch}): the stride of every unit-major buffer. */
+    private int n;
     private final DenseKernels kernels;
     private final int depth;
 
@@ -176,7 +178,7 @@ public final class Executor implements AutoCloseable {
         return net;
     }
 
-    /** Answers the batch size the buffers were sized for. */
+    /** Answers the largest batch the buffers were sized for. */
     public int batchSize() {
         return batch;
     }
@@ -229,7 +231,7 @@ public final class Executor implements AutoCloseable {
      * Computes the loss on {@code data} and writes every parameter gradient into {@code out}, running
      * the plan's actions in order. Allocates nothing.
      *
-     * @param data a batch of exactly {@link #batchSize()} samples matching the network's widths. Not modified.
+     * @param data a batch of at most {@link #batchSize()} samples matching the network's widths. Not modified.
      * @param loss the loss
      * @param out  gradients shaped like the network. Modified (overwritten).
      * @return the loss value
@@ -246,7 +248,8 @@ public final class Executor implements AutoCloseable {
     public double gradient(Batch data, Loss loss, Gradients out, int probeAction, PeakProbe probe) {
         checkShapes(data, loss, out);
         resetCounters();
-        final int n = batch;
+        n = data.size();
+        final int n = this.n;
         DenseKernels.transpose(n, net.inputWidth(), data.inputs(), inputUnitMajor);
         int position = -1;
         for (int i = 0; i < plan.size(); i++) {
@@ -313,8 +316,8 @@ public final class Executor implements AutoCloseable {
     }
 
     private void checkShapes(Batch data, Loss loss, Gradients out) {
-        if (data.size() != batch) {
-            throw new IllegalArgumentException("batch has " + data.size() + " samples but the executor was sized for " + batch);
+        if (data.size() > batch) {
+            throw new IllegalArgumentException("batch has " + data.size() + " samples but the executor was sized for at most " + batch);
         }
         if (data.inputWidth() != net.inputWidth()) {
             throw new IllegalArgumentException("x has width " + data.inputWidth() + " but the network's input a^0 has width "
@@ -370,7 +373,7 @@ public final class Executor implements AutoCloseable {
         evaluations[l]++;
         forwardEvaluations++;
         liveBuffers++;
-        liveBytes += 4L * d.outputWidth() * batch;
+        liveBytes += 4L * d.outputWidth() * n;
         if (liveBuffers > peakLiveBuffers) {
             peakLiveBuffers = liveBuffers;
         }
@@ -387,7 +390,7 @@ public final class Executor implements AutoCloseable {
         freeStacks[c][freeTop[c]++] = holderIndex[l];
         holder[l] = null;
         liveBuffers--;
-        liveBytes -= 4L * net.width(l) * batch;
+        liveBytes -= 4L * net.width(l) * n;
     }
 
     private void requireLive(int l, int action) {
@@ -434,18 +437,18 @@ public final class Executor implements AutoCloseable {
 
         @Override
         public void run(int part, int parts) {
-            final int i0 = rangeStart(batch, part, parts);
-            final int i1 = rangeStart(batch, part + 1, parts);
+            final int i0 = rangeStart(n, part, parts);
+            final int i1 = rangeStart(n, part + 1, parts);
             if (i0 >= i1) {
                 return;
             }
             final int nOut = layer.outputWidth();
-            kernels.forward(nOut, layer.inputWidth(), batch, layer.weights(), layer.bias(), in, out, i0, i1);
-            if (i0 == 0 && i1 == batch) {
-                layer.activation().applyInPlace(kernels, out, 0, nOut * batch);
+            kernels.forward(nOut, layer.inputWidth(), n, layer.weights(), layer.bias(), in, out, i0, i1);
+            if (i0 == 0 && i1 == n) {
+                layer.activation().applyInPlace(kernels, out, 0, nOut * n);
             } else {
                 for (int o = 0; o < nOut; o++) {
-                    layer.activation().applyInPlace(kernels, out, o * batch + i0, o * batch + i1);
+                    layer.activation().applyInPlace(kernels, out, o * n + i0, o * n + i1);
                 }
             }
         }
@@ -473,7 +476,7 @@ public final class Executor implements AutoCloseable {
             final DenseLayer d = net.layer(l);
             final int nOut = d.outputWidth();
             final int nIn = d.inputWidth();
-            final int n = batch;
+            final int n = Executor.this.n;
             final float[] g = delta;
             if (phase == 0) {
                 final int o0 = rowStart(nOut, part, parts);

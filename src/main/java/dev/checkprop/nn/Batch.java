@@ -73,6 +73,24 @@ public final class Batch {
         }
     }
 
+    /**
+     * Answers samples {@code from..to-1} as a new batch (the rows are copied).
+     *
+     * @throws IndexOutOfBoundsException if the range is empty or outside the batch
+     */
+    public Batch slice(int from, int to) {
+        java.util.Objects.checkFromToIndex(from, to, size);
+        if (from == to) {
+            throw new IndexOutOfBoundsException("empty slice " + from + ".." + to);
+        }
+        float[] xs = java.util.Arrays.copyOfRange(x, from * inputWidth, to * inputWidth);
+        if (labels != null) {
+            return new Batch(xs, to - from, inputWidth, null, 0, java.util.Arrays.copyOfRange(labels, from, to));
+        }
+        return new Batch(xs, to - from, inputWidth, java.util.Arrays.copyOfRange(targets, from * targetWidth, to * targetWidth),
+                targetWidth, null);
+    }
+
     /** Answers N, the number of samples. */
     public int size() {
         return size;
