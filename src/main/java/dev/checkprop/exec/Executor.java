@@ -62,6 +62,10 @@ public final class Executor implements AutoCloseable {
     private final float[] rowScratch;
     private float[] delta;
     private float[] deltaNext;
+    private final float[] branchScratch;
+    private final float[] branchGradient;
+    private long step;
+    private long backwardRecomputations;
 
     private final WorkerPool workers;
     private final ForwardJob forwardJob = new ForwardJob();
@@ -145,6 +149,10 @@ public final class Executor implements AutoCloseable {
         rowScratch = new float[Math.multiplyExact(maxIn, batchSize)];
         delta = new float[Math.multiplyExact(Math.max(maxOut, maxIn), batchSize)];
         deltaNext = new float[delta.length];
+        boolean residual = net.layers().stream().anyMatch(d -> d.kind() == DenseLayer.Kind.RESIDUAL);
+        // A residual block's backward recomputes f(z) and needs it beside the incoming gradient.
+        branchScratch = residual ? new float[delta.length] : null;
+        branchGradient = residual ? new float[delta.length] : null;
         evaluations = new int[depth + 1];
         workers = new WorkerPool(threads, "checkprop-executor");
     }
@@ -213,7 +221,8 @@ public final class Executor implements AutoCloseable {
      * and the two buffers of the gradient flowing backward.
      */
     public java.util.List<float[]> workspace() {
-        return java.util.List.of(inputUnitMajor, rowScratch, delta, deltaNext);
+        return branchScratch == null ? java.util.List.of(inputUnitMajor, rowScratch, delta, deltaNext)
+                : java.util.List.of(inputUnitMajor, rowScratch, delta, deltaNext, branchScratch, branchGradient);
     }
 
     /** Answers the bytes of activation payload the pools hold: what this plan costs, whatever is live. */
@@ -239,6 +248,19 @@ public final class Executor implements AutoCloseable {
      */
     public double gradient(Batch data, Loss loss, Gradients out) {
         return gradient(data, loss, out, -1, null);
+    }
+
+    /**
+     * Sets the training step that dropout masks are drawn for (0 until set). Masks are a pure
+     * function of (seed, step, layer, element), so every recomputation within a step replays them.
+     */
+    public void setStep(long step) {
+        this.step = step;
+    }
+
+    /** Answers the backward recomputations of residual branches in the last call, without allocating. */
+    public long lastBackwardRecomputations() {
+        return backwardRecomputations;
     }
 
     /**
@@ -302,7 +324,8 @@ public final class Executor implements AutoCloseable {
         if (!ran) {
             throw new IllegalStateException("no gradient has been computed yet");
         }
-        return new RunStats(lastLoss, forwardEvaluations, peakLiveBuffers, peakBytes, evaluations.clone());
+        return new RunStats(lastLoss, forwardEvaluations, peakLiveBuffers, peakBytes, evaluations.clone(),
+                backwardRecomputations);
     }
 
     /** Answers the forward evaluations of the last {@link #gradient} call, without allocating. */
@@ -337,6 +360,7 @@ public final class Executor implements AutoCloseable {
     private void resetCounters() {
         Arrays.fill(evaluations, 0);
         forwardEvaluations = 0;
+        backwardRecomputations = 0;
         liveBuffers = 0;
         peakLiveBuffers = 0;
         liveBytes = 0;
@@ -366,7 +390,7 @@ public final class Executor implements AutoCloseable {
         final int idx = freeStacks[c][--freeTop[c]];
         final float[] outBuf = pools[c][idx];
         final DenseLayer d = net.layer(l);
-        forwardJob.set(d, in, outBuf);
+        forwardJob.set(d, l, in, outBuf);
         workers.run(forwardJob);
         holder[l] = outBuf;
         holderIndex[l] = idx;
@@ -401,10 +425,27 @@ public final class Executor implements AutoCloseable {
 
     private void backward(int l, Batch data, Gradients out) {
         backwardJob.set(l, data, out);
-        backwardJob.phase = 0;
-        workers.run(backwardJob);
-        backwardJob.phase = 1;
-        workers.run(backwardJob);
+        switch (net.layer(l).kind()) {
+            case DENSE -> {
+                backwardJob.phase = BackwardJob.ROWS;
+                workers.run(backwardJob);
+                backwardJob.phase = BackwardJob.PRODUCTS;
+                workers.run(backwardJob);
+            }
+            case RESIDUAL -> {
+                backwardJob.phase = BackwardJob.BRANCH;
+                workers.run(backwardJob);
+                backwardRecomputations++;
+                backwardJob.phase = BackwardJob.ROWS;
+                workers.run(backwardJob);
+                backwardJob.phase = BackwardJob.PRODUCTS;
+                workers.run(backwardJob);
+            }
+            case DROPOUT -> {
+                backwardJob.phase = BackwardJob.DROPOUT;
+                workers.run(backwardJob);
+            }
+        }
         if (l > 1) {
             final float[] t = delta;
             delta = deltaNext;
@@ -426,11 +467,13 @@ public final class Executor implements AutoCloseable {
     /** F l: z = W a + b and a = f(z) for the part's batch columns. */
     private final class ForwardJob implements WorkerPool.Job {
         private DenseLayer layer;
+        private int layerIndex;
         private float[] in;
         private float[] out;
 
-        void set(DenseLayer d, float[] input, float[] output) {
+        void set(DenseLayer d, int l, float[] input, float[] output) {
             layer = d;
+            layerIndex = l;
             in = input;
             out = output;
         }
@@ -443,6 +486,10 @@ public final class Executor implements AutoCloseable {
                 return;
             }
             final int nOut = layer.outputWidth();
+            if (layer.kind() == DenseLayer.Kind.DROPOUT) {
+                dropout(layer, layerIndex, in, out, i0, i1);
+                return;
+            }
             kernels.forward(nOut, layer.inputWidth(), n, layer.weights(), layer.bias(), in, out, i0, i1);
             if (i0 == 0 && i1 == n) {
                 layer.activation().applyInPlace(kernels, out, 0, nOut * n);
@@ -451,15 +498,51 @@ public final class Executor implements AutoCloseable {
                     layer.activation().applyInPlace(kernels, out, o * n + i0, o * n + i1);
                 }
             }
+            if (layer.kind() == DenseLayer.Kind.RESIDUAL) {
+                for (int o = 0; o < nOut; o++) {
+                    final int base = o * n;
+                    for (int i = i0; i < i1; i++) {
+                        out[base + i] += in[base + i];
+                    }
+                }
+            }
         }
     }
 
     /**
-     * B l in two phases. Phase 0, by rows: f' applied to the incoming gradient, the bias gradient,
-     * and the sample-major copy of a^(l-1). Phase 1: the weight gradient by output rows and the
-     * gradient for a^(l-1) by batch columns, both reading phase 0's results.
+     * Multiplies {@code src} by layer {@code l}'s dropout mask into {@code dst}, for batch columns
+     * i0..i1. The mask element of (sample i, unit u) is indexed i&middot;width + u, independent of the
+     * batch stride and the thread split.
+     */
+    private void dropout(DenseLayer d, int l, float[] src, float[] dst, int i0, int i1) {
+        final int width = d.outputWidth();
+        final int n = this.n;
+        for (int u = 0; u < width; u++) {
+            final int base = u * n;
+            for (int i = i0; i < i1; i++) {
+                dst[base + i] = src[base + i] * d.dropoutScale(step, l, (long) i * width + u);
+            }
+        }
+    }
+
+    /**
+     * B l in phases, each a job over all threads:
+     * <ul>
+     * <li>{@link #BRANCH} (residual only, by batch columns): recompute h = f(W a^(l-1) + b) — f' cannot
+     *     be recovered accurately from a^l &minus; a^(l-1) — and the branch gradient g &odot; f'(h);</li>
+     * <li>{@link #ROWS} (by output rows): for a dense layer, f' applied to the incoming gradient; the
+     *     bias gradient; the sample-major copy of a^(l-1);</li>
+     * <li>{@link #PRODUCTS}: the weight gradient by output rows and the gradient for a^(l-1) by batch
+     *     columns (plus the skip connection's identity term for a residual block);</li>
+     * <li>{@link #DROPOUT} (by batch columns): the gradient through the replayed mask.</li>
+     * </ul>
      */
     private final class BackwardJob implements WorkerPool.Job {
+        static final int ROWS = 0;
+        static final int PRODUCTS = 1;
+        static final int BRANCH = 2;
+        static final int DROPOUT = 3;
+
         private int l;
         private Batch data;
         private Gradients out;
@@ -477,27 +560,68 @@ public final class Executor implements AutoCloseable {
             final int nOut = d.outputWidth();
             final int nIn = d.inputWidth();
             final int n = Executor.this.n;
-            final float[] g = delta;
-            if (phase == 0) {
-                final int o0 = rowStart(nOut, part, parts);
-                final int o1 = rowStart(nOut, part + 1, parts);
-                d.activation().backwardInPlace(kernels, holder[l], g, o0 * n, o1 * n);
-                DenseKernels.biasGradient(n, g, out.bias(l), o0, o1);
-                if (l > 1 && part == 0) {
-                    DenseKernels.transpose(nIn, n, holder[l - 1], rowScratch);
-                }
-            } else {
-                final int o0 = rowStart(nOut, part, parts);
-                final int o1 = rowStart(nOut, part + 1, parts);
-                final float[] aRows = l == 1 ? data.inputs() : rowScratch;
-                kernels.weightGradient(nOut, nIn, n, g, aRows, out.weights(l), o0, o1);
-                if (l > 1) {
+            final boolean residual = d.kind() == DenseLayer.Kind.RESIDUAL;
+            // The gradient with respect to z: in place in delta for a dense layer, beside it for a residual one.
+            final float[] g = residual ? branchGradient : delta;
+            final float[] in = l == 1 ? inputUnitMajor : holder[l - 1];
+            switch (phase) {
+                case BRANCH -> {
                     final int i0 = rangeStart(n, part, parts);
                     final int i1 = rangeStart(n, part + 1, parts);
-                    if (i0 < i1) {
-                        kernels.backwardInput(nOut, nIn, n, d.weights(), g, deltaNext, i0, i1);
+                    if (i0 >= i1) {
+                        return;
+                    }
+                    kernels.forward(nOut, nIn, n, d.weights(), d.bias(), in, branchScratch, i0, i1);
+                    for (int o = 0; o < nOut; o++) {
+                        final int a = o * n + i0;
+                        final int b = o * n + i1;
+                        d.activation().applyInPlace(kernels, branchScratch, a, b);
+                        System.arraycopy(delta, a, branchGradient, a, b - a);
+                        d.activation().backwardInPlace(kernels, branchScratch, branchGradient, a, b);
                     }
                 }
+                case ROWS -> {
+                    final int o0 = rowStart(nOut, part, parts);
+                    final int o1 = rowStart(nOut, part + 1, parts);
+                    if (!residual) {
+                        d.activation().backwardInPlace(kernels, holder[l], g, o0 * n, o1 * n);
+                    }
+                    DenseKernels.biasGradient(n, g, out.bias(l), o0, o1);
+                    if (l > 1 && part == 0) {
+                        DenseKernels.transpose(nIn, n, holder[l - 1], rowScratch);
+                    }
+                }
+                case PRODUCTS -> {
+                    final int o0 = rowStart(nOut, part, parts);
+                    final int o1 = rowStart(nOut, part + 1, parts);
+                    final float[] aRows = l == 1 ? data.inputs() : rowScratch;
+                    kernels.weightGradient(nOut, nIn, n, g, aRows, out.weights(l), o0, o1);
+                    if (l > 1) {
+                        final int i0 = rangeStart(n, part, parts);
+                        final int i1 = rangeStart(n, part + 1, parts);
+                        if (i0 < i1) {
+                            kernels.backwardInput(nOut, nIn, n, d.weights(), g, deltaNext, i0, i1);
+                            if (residual) {
+                                for (int k = 0; k < nIn; k++) {
+                                    final int base = k * n;
+                                    for (int i = i0; i < i1; i++) {
+                                        deltaNext[base + i] += delta[base + i];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                case DROPOUT -> {
+                    if (l > 1) {
+                        final int i0 = rangeStart(n, part, parts);
+                        final int i1 = rangeStart(n, part + 1, parts);
+                        if (i0 < i1) {
+                            dropout(d, l, delta, deltaNext, i0, i1);
+                        }
+                    }
+                }
+                default -> throw new IllegalStateException("phase " + phase);
             }
         }
     }

@@ -10,7 +10,9 @@ package dev.checkprop.exec;
  * @param peakLiveBuffers     the most activation buffers live at once (a<sup>0</sup> not counted)
  * @param peakActivationBytes the most bytes of activation payload live at once, &Sigma; 4&middot;N&middot;n<sub>l</sub> over live a<sup>l</sup>
  * @param evaluationsPerLayer forward evaluations of each layer (index l; index 0 unused)
+ * @param backwardRecomputations residual branches f(W a + b) recomputed during the backward pass,
+ *                            one per residual block (not plan actions, so counted apart)
  */
 public record RunStats(double loss, long forwardEvaluations, int peakLiveBuffers, long peakActivationBytes,
-                       int[] evaluationsPerLayer) {
+                       int[] evaluationsPerLayer, long backwardRecomputations) {
 }

@@ -20,7 +20,10 @@ import java.util.Set;
  * <ul>
  * <li>model: {@code layers.{l}.weight} F32 {@code [n_l, n_(l-1)]} and {@code layers.{l}.bias} F32
  *     {@code [n_l]} for l = 0 … L&minus;1 (0-based, as PyTorch's {@code nn.Sequential} names them), and
- *     {@code __metadata__} entries {@code layers.{l}.activation} = identity | tanh | sigmoid | relu;</li>
+ *     {@code __metadata__} entries {@code layers.{l}.activation} = identity | tanh | sigmoid | relu and
+ *     {@code layers.{l}.kind} = dense | residual | dropout (dense when absent); a dropout layer has no
+ *     tensors, and its {@code layers.{l}.rate}, {@code layers.{l}.width} and {@code layers.{l}.seed}
+ *     in the metadata;</li>
  * <li>data: {@code x} F32 {@code [N, n_0]}; for mse {@code y} F32 {@code [N, n_L]}; for softmax
  *     cross-entropy {@code labels} I32 or I64 {@code [N]};</li>
  * <li>gradients: the model's tensor names holding &part;L/&part;W and &part;L/&part;b, with the loss
@@ -46,11 +49,22 @@ public final class ModelFile {
         return "layers." + index + ".activation";
     }
 
+    static String key(int index, String what) {
+        return "layers." + index + "." + what;
+    }
+
     /** Answers the network as a safetensors file. */
     public static SafeTensors toSafeTensors(Network net) {
         SafeTensors.Builder b = SafeTensors.builder();
         for (int l = 1; l <= net.depth(); l++) {
             DenseLayer d = net.layer(l);
+            b.metadata(key(l - 1, "kind"), d.kind().fileName());
+            if (d.kind() == DenseLayer.Kind.DROPOUT) {
+                b.metadata(key(l - 1, "rate"), Float.toString(d.dropoutRate()));
+                b.metadata(key(l - 1, "width"), Integer.toString(d.outputWidth()));
+                b.metadata(key(l - 1, "seed"), Long.toString(d.dropoutSeed()));
+                continue;
+            }
             b.putF32(weightName(l - 1), new long[] {d.outputWidth(), d.inputWidth()}, d.weights());
             b.putF32(biasName(l - 1), new long[] {d.outputWidth()}, d.bias());
             b.metadata(activationKey(l - 1), d.activation().fileName());
@@ -77,7 +91,7 @@ public final class ModelFile {
      */
     public static Network fromSafeTensors(SafeTensors st, String source) throws SafeTensorsException {
         int depth = 0;
-        while (st.has(weightName(depth))) {
+        while (st.has(weightName(depth)) || st.metadata().containsKey(key(depth, "kind"))) {
             depth++;
         }
         if (depth == 0) {
@@ -86,6 +100,32 @@ public final class ModelFile {
         Set<String> expected = new HashSet<>();
         List<DenseLayer> layers = new ArrayList<>(depth);
         for (int i = 0; i < depth; i++) {
+            String kindName = st.metadata().getOrDefault(key(i, "kind"), "dense");
+            DenseLayer.Kind kind;
+            try {
+                kind = DenseLayer.Kind.parse(kindName);
+            } catch (IllegalArgumentException e) {
+                throw new SafeTensorsException(source + ": __metadata__ " + key(i, "kind") + ": " + e.getMessage());
+            }
+            int prevWidth = i == 0 ? -1 : layers.get(i - 1).outputWidth();
+            if (kind == DenseLayer.Kind.DROPOUT) {
+                int width = (int) metaNumber(st, key(i, "width"), source);
+                float rate = (float) metaNumber(st, key(i, "rate"), source);
+                long seed = metaLong(st, key(i, "seed"), source);
+                if (prevWidth >= 0 && width != prevWidth) {
+                    throw new SafeTensorsException(source + ": dropout layer " + i + " has width " + width
+                            + " but layer " + (i - 1) + " has " + prevWidth + " outputs");
+                }
+                try {
+                    layers.add(DenseLayer.dropout(width, rate, seed));
+                } catch (IllegalArgumentException e) {
+                    throw new SafeTensorsException(source + ": layer " + i + ": " + e.getMessage());
+                }
+                continue;
+            }
+            if (!st.has(weightName(i))) {
+                throw new SafeTensorsException(source + ": missing tensor " + weightName(i));
+            }
             Tensor w = st.tensor(weightName(i));
             Tensor bias = requireTensor(st, biasName(i), source);
             expected.add(w.name());
@@ -99,9 +139,13 @@ public final class ModelFile {
                 throw new SafeTensorsException(source + ": " + bias.name() + " must have shape [" + nOut + "] to match "
                         + w.name() + " " + java.util.Arrays.toString(w.shape()));
             }
-            if (i > 0 && layers.get(i - 1).outputWidth() != nIn) {
-                throw new SafeTensorsException(source + ": " + w.name() + " takes " + nIn + " inputs but "
-                        + weightName(i - 1) + " has " + layers.get(i - 1).outputWidth() + " outputs");
+            if (prevWidth >= 0 && prevWidth != nIn) {
+                throw new SafeTensorsException(source + ": " + w.name() + " takes " + nIn + " inputs but layer "
+                        + (i - 1) + " has " + prevWidth + " outputs");
+            }
+            if (kind == DenseLayer.Kind.RESIDUAL && nIn != nOut) {
+                throw new SafeTensorsException(source + ": residual layer " + w.name() + " must be square, got "
+                        + java.util.Arrays.toString(w.shape()));
             }
             String act = st.metadata().get(activationKey(i));
             if (act == null) {
@@ -120,7 +164,8 @@ public final class ModelFile {
             float[] bv = bias.toFloatArray();
             checkFinite(source, w.name(), wv, nIn);
             checkFinite(source, bias.name(), bv, 1);
-            layers.add(new DenseLayer(nIn, nOut, f, wv, bv));
+            layers.add(kind == DenseLayer.Kind.RESIDUAL ? DenseLayer.residual(nOut, f, wv, bv)
+                    : new DenseLayer(nIn, nOut, f, wv, bv));
         }
         for (String name : st.names()) {
             if (!expected.contains(name)) {
@@ -191,11 +236,38 @@ public final class ModelFile {
         SafeTensors.Builder b = SafeTensors.builder();
         for (int l = 1; l <= net.depth(); l++) {
             DenseLayer d = net.layer(l);
+            if (!d.hasParameters()) {
+                continue;
+            }
             b.putF32(weightName(l - 1), new long[] {d.outputWidth(), d.inputWidth()}, g.weights(l));
             b.putF32(biasName(l - 1), new long[] {d.outputWidth()}, g.bias(l));
         }
         b.metadata("loss", Double.toString(loss));
         return b.build();
+    }
+
+    private static double metaNumber(SafeTensors st, String key, String source) throws SafeTensorsException {
+        String v = st.metadata().get(key);
+        if (v == null) {
+            throw new SafeTensorsException(source + ": __metadata__ has no " + key);
+        }
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new SafeTensorsException(source + ": __metadata__ " + key + " is not a number: '" + v + "'");
+        }
+    }
+
+    private static long metaLong(SafeTensors st, String key, String source) throws SafeTensorsException {
+        String v = st.metadata().get(key);
+        if (v == null) {
+            throw new SafeTensorsException(source + ": __metadata__ has no " + key);
+        }
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new SafeTensorsException(source + ": __metadata__ " + key + " is not an integer: '" + v + "'");
+        }
     }
 
     private static Tensor requireTensor(SafeTensors st, String name, String source) throws SafeTensorsException {

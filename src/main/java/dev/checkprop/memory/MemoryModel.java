@@ -1,5 +1,6 @@
 package dev.checkprop.memory;
 
+import dev.checkprop.nn.DenseLayer;
 import dev.checkprop.nn.Network;
 import dev.checkprop.plan.Plan;
 
@@ -24,7 +25,8 @@ public final class MemoryModel {
      * @param peakLiveBytes    the most bytes of live activation buffers at once (headers included)
      * @param peakLiveAction   the first action at which that peak is reached
      * @param peakLiveBuffers  the most activation buffers live at once
-     * @param forwardFlops     2&middot;N&middot;&Sigma; n<sub>l</sub>&middot;n<sub>l-1</sub> over every forward evaluation
+     * @param forwardFlops     2&middot;N&middot;&Sigma; n<sub>l</sub>&middot;n<sub>l-1</sub> over every forward evaluation,
+     *                         including each residual branch recomputed in the backward pass
      */
     public record Prediction(Map<MemoryCategory, Long> bytes, long peakLiveBytes, int peakLiveAction,
                              int peakLiveBuffers, long forwardFlops) {
@@ -43,6 +45,11 @@ public final class MemoryModel {
     /** Answers the bytes of one activation buffer a<sup>l</sup> for a batch of N (1 &le; l &le; L). */
     public static long activationBytes(Network net, int l, int batch, ArrayLayout layout) {
         return layout.floatArray((long) net.width(l) * batch);
+    }
+
+    /** Answers the flops of one forward evaluation of layer l: 2&middot;N&middot;n<sub>l</sub>&middot;n<sub>l-1</sub>, 0 for dropout. */
+    public static long layerFlops(Network net, int l, int batch) {
+        return net.layer(l).hasParameters() ? 2L * batch * net.width(l) * net.width(l - 1) : 0L;
     }
 
     /** Answers the bytes of W and b of every layer (the same for their gradients). */
@@ -65,8 +72,11 @@ public final class MemoryModel {
             maxIn = Math.max(maxIn, net.width(l - 1));
             maxOut = Math.max(maxOut, net.width(l));
         }
+        long flow = layout.floatArray((long) Math.max(maxIn, maxOut) * batch);
+        boolean residual = net.layers().stream().anyMatch(d -> d.kind() == DenseLayer.Kind.RESIDUAL);
+        // Two buffers for the gradient flowing backward, two more for a residual branch's f(z) and gradient.
         return layout.floatArray((long) net.inputWidth() * batch) + layout.floatArray((long) maxIn * batch)
-                + 2 * layout.floatArray((long) Math.max(maxIn, maxOut) * batch);
+                + (residual ? 4 : 2) * flow;
     }
 
     /** Answers the bytes of a batch: x and either y or labels. */
@@ -106,7 +116,7 @@ public final class MemoryModel {
                     liveBytes += activationBytes(net, l, batch, layout);
                     liveCount++;
                     peakCount = Math.max(peakCount, liveCount);
-                    flops += 2L * batch * net.width(l) * net.width(l - 1);
+                    flops += layerFlops(net, l, batch);
                     if (liveBytes > peakBytes) {
                         peakBytes = liveBytes;
                         peakAction = i;
@@ -120,6 +130,11 @@ public final class MemoryModel {
                 }
                 default -> {
                 }
+            }
+        }
+        for (int l = 1; l <= depth; l++) {
+            if (net.layer(l).kind() == DenseLayer.Kind.RESIDUAL) {
+                flops += layerFlops(net, l, batch); // the branch recomputed in the backward pass
             }
         }
         long pool = 0;

@@ -122,14 +122,19 @@ public final class Network {
             DenseLayer d = layer(l);
             int run = 1;
             while (l + run <= depth() && layer(l + run).outputWidth() == d.outputWidth()
-                    && layer(l + run).activation() == d.activation()) {
+                    && layer(l + run).activation() == d.activation() && layer(l + run).kind() == d.kind()
+                    && layer(l + run).dropoutRate() == d.dropoutRate()) {
                 run++;
             }
             sb.append(" -> ").append(d.outputWidth());
             if (run > 1) {
                 sb.append(" x").append(run);
             }
-            sb.append(" (").append(d.activation().fileName()).append(')');
+            switch (d.kind()) {
+                case DENSE -> sb.append(" (").append(d.activation().fileName()).append(')');
+                case RESIDUAL -> sb.append(" (residual ").append(d.activation().fileName()).append(')');
+                case DROPOUT -> sb.append(" (dropout ").append(d.dropoutRate()).append(')');
+            }
             l += run;
         }
         return sb.append(" | ").append(depth()).append(" layers, ").append(parameterCount()).append(" params]").toString();
@@ -137,13 +142,18 @@ public final class Network {
 
     /**
      * Builds a network with seeded, reproducible initialisation: W uniform in &plusmn;&radic;(6/(n<sub>in</sub>+n<sub>out</sub>))
-     * (Glorot), or &plusmn;&radic;(6/n<sub>in</sub>) for relu (He), and b = 0. Each weight is a pure
-     * function of (seed, layer, index), see {@link Seeds}.
+     * (Glorot), or &plusmn;&radic;(6/n<sub>in</sub>) for relu (He), and b = 0. A residual block's W is
+     * further scaled by 1/&radic;R for R residual blocks, so that the sum of R branches keeps the
+     * scale of one (a deep residual chain that starts near the identity trains; one whose activations
+     * grow with depth saturates). Each weight is a pure function of (seed, layer, index), see
+     * {@link Seeds}; so is each dropout layer's mask seed.
      */
     public static final class Builder {
+        private record Spec(DenseLayer.Kind kind, int width, Activation f, float rate) {
+        }
+
         private final int inputWidth;
-        private final List<int[]> specs = new ArrayList<>();
-        private final List<Activation> acts = new ArrayList<>();
+        private final List<Spec> specs = new ArrayList<>();
 
         private Builder(int inputWidth) {
             if (inputWidth < 1) {
@@ -152,38 +162,75 @@ public final class Network {
             this.inputWidth = inputWidth;
         }
 
-        /** Appends one layer of {@code width} outputs. */
+        private int currentWidth() {
+            return specs.isEmpty() ? inputWidth : specs.get(specs.size() - 1).width();
+        }
+
+        /** Appends one dense layer of {@code width} outputs. */
         public Builder dense(int width, Activation f) {
             return dense(1, width, f);
         }
 
-        /** Appends {@code count} layers of {@code width} outputs each. */
+        /** Appends {@code count} dense layers of {@code width} outputs each. */
         public Builder dense(int count, int width, Activation f) {
             if (count < 1 || width < 1) {
                 throw new IllegalArgumentException("dense(count, width) needs count >= 1 and width >= 1, got "
                         + count + ", " + width);
             }
             for (int i = 0; i < count; i++) {
-                specs.add(new int[] {width});
-                acts.add(f);
+                specs.add(new Spec(DenseLayer.Kind.DENSE, width, java.util.Objects.requireNonNull(f), 0f));
             }
+            return this;
+        }
+
+        /** Appends {@code count} residual blocks a + f(W a + b) at the current width. */
+        public Builder residual(int count, Activation f) {
+            if (count < 1) {
+                throw new IllegalArgumentException("residual(count) needs count >= 1, got " + count);
+            }
+            for (int i = 0; i < count; i++) {
+                specs.add(new Spec(DenseLayer.Kind.RESIDUAL, currentWidth(), java.util.Objects.requireNonNull(f), 0f));
+            }
+            return this;
+        }
+
+        /** Appends a dropout layer at the current width, dropping with probability {@code rate}. */
+        public Builder dropout(float rate) {
+            if (!(rate >= 0f && rate < 1f)) {
+                throw new IllegalArgumentException("dropout rate must be in [0, 1), got " + rate);
+            }
+            specs.add(new Spec(DenseLayer.Kind.DROPOUT, currentWidth(), Activation.IDENTITY, rate));
             return this;
         }
 
         /** Answers the network, initialised from {@code seed}. */
         public Network build(long seed) {
+            if (specs.isEmpty()) {
+                throw new IllegalArgumentException("a network needs at least one layer");
+            }
+            long residuals = specs.stream().filter(sp -> sp.kind() == DenseLayer.Kind.RESIDUAL).count();
             List<DenseLayer> layers = new ArrayList<>(specs.size());
             int in = inputWidth;
             for (int l = 0; l < specs.size(); l++) {
-                int out = specs.get(l)[0];
-                Activation f = acts.get(l);
+                Spec sp = specs.get(l);
+                int out = sp.width();
+                if (sp.kind() == DenseLayer.Kind.DROPOUT) {
+                    layers.add(DenseLayer.dropout(out, sp.rate(), Seeds.bits(seed, -3, l)));
+                    continue;
+                }
+                Activation f = sp.f();
                 double fanSum = f == Activation.RELU ? in / 2.0 : (in + out) / 2.0;
-                float scale = (float) Math.sqrt(3.0 / fanSum);
+                double scale = Math.sqrt(3.0 / fanSum);
+                if (sp.kind() == DenseLayer.Kind.RESIDUAL) {
+                    scale /= Math.sqrt(residuals);
+                }
+                float fs = (float) scale;
                 float[] w = new float[Math.multiplyExact(out, in)];
                 for (int j = 0; j < w.length; j++) {
-                    w[j] = (2f * Seeds.uniform(seed, l, j) - 1f) * scale;
+                    w[j] = (2f * Seeds.uniform(seed, l, j) - 1f) * fs;
                 }
-                layers.add(new DenseLayer(in, out, f, w, new float[out]));
+                layers.add(sp.kind() == DenseLayer.Kind.RESIDUAL ? DenseLayer.residual(out, f, w, new float[out])
+                        : new DenseLayer(in, out, f, w, new float[out]));
                 in = out;
             }
             return new Network(layers);

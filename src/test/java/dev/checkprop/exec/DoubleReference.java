@@ -17,6 +17,7 @@ final class DoubleReference {
     final double[][] b;
     final int[] widths;
     final Activation[] f;
+    final DenseLayer[] layers;
 
     DoubleReference(Network net) {
         int depth = net.depth();
@@ -24,6 +25,7 @@ final class DoubleReference {
         b = new double[depth + 1][];
         widths = new int[depth + 1];
         f = new Activation[depth + 1];
+        layers = new DenseLayer[depth + 1];
         widths[0] = net.inputWidth();
         for (int l = 1; l <= depth; l++) {
             DenseLayer d = net.layer(l);
@@ -31,6 +33,7 @@ final class DoubleReference {
             b[l] = toDouble(d.bias());
             widths[l] = d.outputWidth();
             f[l] = d.activation();
+            layers[l] = d;
         }
     }
 
@@ -67,6 +70,8 @@ final class DoubleReference {
         };
     }
 
+    long step;
+
     /** Loss (mean over the batch), and if gw/gb are non-null, its gradients. */
     double lossAndGradients(Batch data, Loss loss, double[][] gw, double[][] gb) {
         int depth = depth();
@@ -88,13 +93,18 @@ final class DoubleReference {
             for (int l = 1; l <= depth; l++) {
                 z[l] = new double[widths[l]];
                 a[l] = new double[widths[l]];
+                DenseLayer.Kind kind = layers[l].kind();
                 for (int o = 0; o < widths[l]; o++) {
+                    if (kind == DenseLayer.Kind.DROPOUT) {
+                        a[l][o] = a[l - 1][o] * layers[l].dropoutScale(step, l, (long) s * widths[l] + o);
+                        continue;
+                    }
                     double acc = b[l][o];
                     for (int k = 0; k < widths[l - 1]; k++) {
                         acc += w[l][o * widths[l - 1] + k] * a[l - 1][k];
                     }
                     z[l][o] = acc;
-                    a[l][o] = act(f[l], acc);
+                    a[l][o] = act(f[l], acc) + (kind == DenseLayer.Kind.RESIDUAL ? a[l - 1][o] : 0.0);
                 }
             }
             int nL = widths[depth];
@@ -125,30 +135,36 @@ final class DoubleReference {
             if (gw == null) {
                 continue;
             }
-            // dc/db^l = f'(z^l) . (W^(l+1))^T dc/db^(l+1);  dc/dW^l = dc/db^l (a^(l-1))^T
-            double[] dcdz = new double[nL];
-            for (int u = 0; u < nL; u++) {
-                dcdz[u] = dcda[u] * actPrime(f[depth], z[depth][u]);
-            }
+            // Backward in terms of dc/da^l: dense dz = dc/da (.) f'(z), dc/db = dz, dc/dW = dz a^(l-1)^T,
+            // dc/da^(l-1) = W^T dz; a residual block adds the skip term dc/da^l; dropout scales by its mask.
+            double[] dcdaL = dcda;
             for (int l = depth; l >= 1; l--) {
                 int nIn = widths[l - 1];
+                double[] prev = new double[nIn];
+                DenseLayer.Kind kind = layers[l].kind();
+                if (kind == DenseLayer.Kind.DROPOUT) {
+                    for (int o = 0; o < nIn; o++) {
+                        prev[o] = dcdaL[o] * layers[l].dropoutScale(step, l, (long) s * widths[l] + o);
+                    }
+                    dcdaL = prev;
+                    continue;
+                }
+                double[] dz = new double[widths[l]];
                 for (int o = 0; o < widths[l]; o++) {
-                    gb[l][o] += dcdz[o] / n;
+                    dz[o] = dcdaL[o] * actPrime(f[l], z[l][o]);
+                    gb[l][o] += dz[o] / n;
                     for (int k = 0; k < nIn; k++) {
-                        gw[l][o * nIn + k] += dcdz[o] * a[l - 1][k] / n;
+                        gw[l][o * nIn + k] += dz[o] * a[l - 1][k] / n;
                     }
                 }
-                if (l > 1) {
-                    double[] prev = new double[nIn];
-                    for (int k = 0; k < nIn; k++) {
-                        double acc = 0;
-                        for (int o = 0; o < widths[l]; o++) {
-                            acc += w[l][o * nIn + k] * dcdz[o];
-                        }
-                        prev[k] = acc * actPrime(f[l - 1], z[l - 1][k]);
+                for (int k = 0; k < nIn; k++) {
+                    double acc = kind == DenseLayer.Kind.RESIDUAL ? dcdaL[k] : 0.0;
+                    for (int o = 0; o < widths[l]; o++) {
+                        acc += w[l][o * nIn + k] * dz[o];
                     }
-                    dcdz = prev;
+                    prev[k] = acc;
                 }
+                dcdaL = prev;
             }
         }
         return total / n;

@@ -50,6 +50,52 @@ class GradientCorrectnessTest {
         return TestNets.withRandomBias(net, 5);
     }
 
+    /** Dense, residual and dropout layers together (dropout masks fixed by the step, so differences are valid). */
+    private static Network residualNet(Activation f) {
+        Network net = Network.builder(5).dense(8, f).residual(2, f).dropout(0.3f).residual(1, f)
+                .dropout(0.5f).dense(4, Activation.IDENTITY).build(21);
+        return TestNets.withRandomBias(net, 6);
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Activation.class, names = {"TANH", "SIGMOID", "RELU"})
+    void residualAndDropoutAgreeWithTheReferenceAndFiniteDifferences(Activation f) {
+        Network net = residualNet(f);
+        Batch data = TestNets.regression(net, 9, 3);
+        DoubleReference ref = new DoubleReference(net);
+        ref.step = 5;
+        double[][] gw = new double[net.depth() + 1][];
+        double[][] gb = new double[net.depth() + 1][];
+        ref.lossAndGradients(data, Loss.MSE, gw, gb);
+        final double h = 1e-5;
+        for (int l = 1; l <= net.depth(); l++) {
+            if (!net.layer(l).hasParameters()) {
+                continue;
+            }
+            for (int j = 0; j < ref.w[l].length; j += 2) {
+                double keep = ref.w[l][j];
+                ref.w[l][j] = keep + h;
+                double up = ref.lossAndGradients(data, Loss.MSE, null, null);
+                ref.w[l][j] = keep - h;
+                double down = ref.lossAndGradients(data, Loss.MSE, null, null);
+                ref.w[l][j] = keep;
+                assertEquals((up - down) / (2 * h), gw[l][j], 1e-7 * maxAbs(gw[l]) + 1e-9, "dL/dW^" + l + "[" + j + "]");
+            }
+        }
+        try (Executor ex = new Executor(net, new FullStoragePlanner().plan(net.depth()), data.size())) {
+            ex.setStep(5);
+            Gradients g = Gradients.zerosLike(net);
+            ex.gradient(data, Loss.MSE, g);
+            for (int l = 1; l <= net.depth(); l++) {
+                if (net.layer(l).hasParameters()) {
+                    assertClose(gw[l], g.weights(l), "dL/dW^" + l);
+                    assertClose(gb[l], g.bias(l), "dL/db^" + l);
+                }
+            }
+            assertEquals(3, ex.lastRun().backwardRecomputations(), "one branch recomputation per residual block");
+        }
+    }
+
     private static Batch batch(Network net, Loss loss) {
         return loss == Loss.MSE ? TestNets.regression(net, 9, 3) : TestNets.classification(net, 9, 3);
     }

@@ -82,6 +82,18 @@ class PlanEquivalenceTest {
         }
     }
 
+    /** Dropout masks are replayed exactly on recomputation; residual branches recomputed in the backward pass. */
+    @Test
+    void everyPlanMatchesFullStorageWithResidualBlocksAndDropout() {
+        Network net = TestNets.withRandomBias(Network.builder(9).dense(12, Activation.TANH).residual(4, Activation.TANH)
+                .dropout(0.25f).residual(3, Activation.RELU).dropout(0.5f).residual(2, Activation.SIGMOID)
+                .dense(3, Activation.IDENTITY).build(17), 3);
+        Batch data = TestNets.classification(net, 11, 2);
+        for (String spec : PLANS) {
+            assertSameAsFull(net, data, Loss.SOFTMAX_CROSS_ENTROPY, spec);
+        }
+    }
+
     /** The issue's acceptance shape: L = 64, width 32, batch 16, tanh. */
     @Test
     void issueShapeL64Width32Batch16() {
