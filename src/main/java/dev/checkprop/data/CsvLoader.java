@@ -1,0 +1,337 @@
+package dev.checkprop.data;
+
+import it.unimi.dsi.fastutil.floats.FloatArrayList;
+import it.unimi.dsi.fastutil.ints.IntArrayList;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Loads a numeric CSV file into a {@link Dataset}: one sample per line, either one label column
+ * (classification; integer labels 0..K&minus;1) or the last k columns as regression targets, all
+ * other columns being inputs in file order.
+ *
+ * <h2>Format</h2>
+ * UTF-8 (a leading byte order mark is skipped), lines ending in LF or CRLF, fields separated by a
+ * delimiter (default {@code ','}) and trimmed of spaces; a field wrapped in double quotes is
+ * unwrapped, but quoted fields cannot contain the delimiter. Blank lines are skipped (and still
+ * counted in line numbers). Numbers are decimal, as in {@code -1.5e-3}; {@code NaN} and
+ * infinities are rejected, as are values beyond float range. Every row must have as many fields as
+ * the first.
+ *
+ * <p>Header: with {@link Header#DETECT} (the default) the first non-blank line is a header when
+ * none of its fields is a number, and data otherwise (so a first row with one bad value is reported
+ * as an error rather than silently taken for a header). {@link Header#PRESENT} and
+ * {@link Header#ABSENT} say so explicitly.
+ *
+ * <h2>Errors</h2>
+ * A {@link DataFormatException} naming the file, the 1-based line and, for a value, the 1-based
+ * column: {@code data.csv line 17: expected 5 columns, got 4}, {@code data.csv line 3, column 2:
+ * 'abc' is not a number}. (Column indices given to this class are 0-based, as everywhere in Java;
+ * only messages count from 1, as editors and spreadsheets do.)
+ *
+ * <p>Instances are immutable: each option returns a new loader.
+ */
+public final class CsvLoader {
+
+    /** Whether the first non-blank line is a header. */
+    public enum Header {
+        /** A header when none of its fields is a number. */
+        DETECT,
+        /** Always a header (its fields are not read, but set the expected column count). */
+        PRESENT,
+        /** Never a header: the first line is data. */
+        ABSENT
+    }
+
+    private final int labelColumn;
+    private final int targetColumns;
+    private final int classes;
+    private final Header header;
+    private final char delimiter;
+
+    private CsvLoader(int labelColumn, int targetColumns, int classes, Header header, char delimiter) {
+        this.labelColumn = labelColumn;
+        this.targetColumns = targetColumns;
+        this.classes = classes;
+        this.header = header;
+        this.delimiter = delimiter;
+    }
+
+    /**
+     * A loader for classification data whose labels are in column {@code labelColumn}, 0-based;
+     * a negative index counts from the end ({@code -1} is the last column). Labels are written as
+     * non-negative integers ({@code 3} or {@code 3.0}); K is one more than the largest, unless set
+     * with {@link #classes}.
+     */
+    public static CsvLoader classification(int labelColumn) {
+        return new CsvLoader(labelColumn, 0, 0, Header.DETECT, ',');
+    }
+
+    /**
+     * A loader for regression data whose last {@code targetColumns} columns are the targets y.
+     *
+     * @throws IllegalArgumentException if {@code targetColumns < 1}
+     */
+    public static CsvLoader regression(int targetColumns) {
+        if (targetColumns < 1) {
+            throw new IllegalArgumentException("regression needs at least 1 target column, got " + targetColumns);
+        }
+        return new CsvLoader(0, targetColumns, 0, Header.DETECT, ',');
+    }
+
+    /** Answers this loader with the given header rule. */
+    public CsvLoader header(Header rule) {
+        return new CsvLoader(labelColumn, targetColumns, classes, java.util.Objects.requireNonNull(rule, "rule"), delimiter);
+    }
+
+    /**
+     * Answers this loader with another field delimiter, such as {@code ';'} or {@code '\t'}.
+     *
+     * @throws IllegalArgumentException for a double quote, a line break, or a character that can
+     *                                  appear in a number
+     */
+    public CsvLoader delimiter(char c) {
+        if (c == '"' || c == '\n' || c == '\r' || Character.isDigit(c) || "+-.eE".indexOf(c) >= 0) {
+            throw new IllegalArgumentException("'" + c + "' cannot be a CSV delimiter");
+        }
+        return new CsvLoader(labelColumn, targetColumns, classes, header, c);
+    }
+
+    /**
+     * Answers this classification loader with a fixed number of classes K: labels must be in
+     * {@code 0..K-1}, and the dataset has K classes even if the file lacks the last ones.
+     *
+     * @throws IllegalStateException    for a regression loader
+     * @throws IllegalArgumentException if {@code k < 1}
+     */
+    public CsvLoader classes(int k) {
+        if (targetColumns != 0) {
+            throw new IllegalStateException("a regression loader has no classes");
+        }
+        if (k < 1) {
+            throw new IllegalArgumentException("the number of classes must be >= 1, got " + k);
+        }
+        return new CsvLoader(labelColumn, 0, k, header, delimiter);
+    }
+
+    /**
+     * Reads a CSV file.
+     *
+     * @throws DataFormatException naming the file, line and column of the first problem
+     * @throws IOException         if the file cannot be read
+     */
+    public Dataset load(Path path) throws IOException {
+        try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            return read(r, path.toString());
+        }
+    }
+
+    /**
+     * Reads CSV text; {@code source} names it in messages.
+     *
+     * @throws DataFormatException naming the source, line and column of the first problem
+     * @throws IOException         if the reader fails
+     */
+    public Dataset read(Reader reader, String source) throws IOException {
+        final BufferedReader in = reader instanceof BufferedReader b ? b : new BufferedReader(reader);
+        final List<String> fields = new ArrayList<>();
+        final FloatArrayList x = new FloatArrayList();
+        final FloatArrayList y = new FloatArrayList();
+        final IntArrayList labels = new IntArrayList();
+        int columns = -1;
+        int labelAt = -1;
+        int firstTarget = -1;
+        int maxLabel = -1;
+        int lineNo = 0;
+        String line;
+        while ((line = in.readLine()) != null) {
+            lineNo++;
+            if (lineNo == 1 && !line.isEmpty() && line.charAt(0) == '\uFEFF') {
+                line = line.substring(1);
+            }
+            if (line.isBlank()) {
+                continue;
+            }
+            split(line, fields);
+            if (columns < 0) {
+                columns = fields.size();
+                final String where = source + " line " + lineNo;
+                if (targetColumns == 0) {
+                    labelAt = labelColumn < 0 ? columns + labelColumn : labelColumn;
+                    if (labelAt < 0 || labelAt >= columns) {
+                        throw new DataFormatException(where + ": label column " + labelColumn + " does not exist in a "
+                                + columns + "-column file");
+                    }
+                } else {
+                    firstTarget = columns - targetColumns;
+                }
+                if (columns < 2 || (targetColumns > 0 && firstTarget < 1)) {
+                    throw new DataFormatException(where + ": a " + columns + "-column file has no input columns besides the "
+                            + (targetColumns == 0 ? "label column" : targetColumns + " target column" + (targetColumns > 1 ? "s" : "")));
+                }
+                if (isHeader(fields)) {
+                    continue;
+                }
+            } else if (fields.size() != columns) {
+                throw new DataFormatException(source + " line " + lineNo + ": expected " + columns + " columns, got "
+                        + fields.size());
+            }
+            for (int c = 0; c < columns; c++) {
+                final String f = fields.get(c);
+                if (c == labelAt) {
+                    final int label = parseLabel(f, source, lineNo, c);
+                    maxLabel = Math.max(maxLabel, label);
+                    labels.add(label);
+                } else if (firstTarget > 0 && c >= firstTarget) {
+                    y.add(parseValue(f, source, lineNo, c));
+                } else {
+                    x.add(parseValue(f, source, lineNo, c));
+                }
+            }
+        }
+        if (x.isEmpty()) {
+            throw new DataFormatException(source + ": no data rows" + (lineNo == 0 ? " (the file is empty)" : ""));
+        }
+        final int inputWidth = columns - (targetColumns == 0 ? 1 : targetColumns);
+        if (targetColumns == 0) {
+            return Dataset.adoptClassification(x.toFloatArray(), inputWidth, labels.toIntArray(),
+                    classes > 0 ? classes : maxLabel + 1);
+        }
+        return Dataset.adoptRegression(x.toFloatArray(), inputWidth, y.toFloatArray(), targetColumns);
+    }
+
+    private boolean isHeader(List<String> fields) {
+        switch (header) {
+            case PRESENT:
+                return true;
+            case ABSENT:
+                return false;
+            default:
+                for (String f : fields) {
+                    if (isDecimal(f)) {
+                        return false;
+                    }
+                }
+                return true;
+        }
+    }
+
+    private void split(String line, List<String> out) {
+        out.clear();
+        int start = 0;
+        while (true) {
+            final int end = line.indexOf(delimiter, start);
+            String f = (end < 0 ? line.substring(start) : line.substring(start, end)).strip();
+            if (f.length() >= 2 && f.charAt(0) == '"' && f.charAt(f.length() - 1) == '"') {
+                f = f.substring(1, f.length() - 1).strip();
+            }
+            out.add(f);
+            if (end < 0) {
+                return;
+            }
+            start = end + 1;
+        }
+    }
+
+    private static float parseValue(String f, String source, int line, int column) throws DataFormatException {
+        if (!isDecimal(f)) {
+            throw notANumber(f, source, line, column);
+        }
+        final float v = Float.parseFloat(f);
+        if (Float.isInfinite(v)) {
+            throw new DataFormatException(at(source, line, column) + "'" + f + "' is beyond float range");
+        }
+        return v;
+    }
+
+    private int parseLabel(String f, String source, int line, int column) throws DataFormatException {
+        if (!isDecimal(f)) {
+            throw notANumber(f, source, line, column);
+        }
+        final double v = Double.parseDouble(f);
+        if (v < 0) {
+            throw new DataFormatException(at(source, line, column) + "label '" + f + "' is negative: labels must be 0..K-1");
+        }
+        if (v != Math.rint(v)) {
+            throw new DataFormatException(at(source, line, column) + "label '" + f + "' is not an integer");
+        }
+        if (v >= Integer.MAX_VALUE) {
+            throw new DataFormatException(at(source, line, column) + "label '" + f + "' is too large");
+        }
+        if (classes > 0 && v >= classes) {
+            throw new DataFormatException(at(source, line, column) + "label '" + f + "' is out of range 0.." + (classes - 1));
+        }
+        return (int) v;
+    }
+
+    private static DataFormatException notANumber(String f, String source, int line, int column) {
+        final String lower = f.toLowerCase(Locale.ROOT);
+        final String bare = lower.startsWith("+") || lower.startsWith("-") ? lower.substring(1) : lower;
+        if (bare.equals("nan") || bare.equals("inf") || bare.equals("infinity")) {
+            return new DataFormatException(at(source, line, column) + "'" + f + "' is not finite: values must be finite");
+        }
+        if (f.isEmpty()) {
+            return new DataFormatException(at(source, line, column) + "empty field is not a number");
+        }
+        return new DataFormatException(at(source, line, column) + "'" + f + "' is not a number");
+    }
+
+    private static String at(String source, int line, int column) {
+        return source + " line " + line + ", column " + (column + 1) + ": ";
+    }
+
+    /**
+     * Whether s is a plain decimal number: {@code [+-]? (d+ (. d*)? | . d+) ([eE] [+-]? d+)?}.
+     * Stricter than {@link Float#parseFloat}, which also takes hexadecimal, {@code NaN},
+     * {@code Infinity} and a trailing {@code f} or {@code d}, none of which belong in a CSV file.
+     */
+    static boolean isDecimal(String s) {
+        int i = 0;
+        final int n = s.length();
+        if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
+            i++;
+        }
+        final int intStart = i;
+        while (i < n && isDigit(s.charAt(i))) {
+            i++;
+        }
+        int digits = i - intStart;
+        if (i < n && s.charAt(i) == '.') {
+            i++;
+            final int fracStart = i;
+            while (i < n && isDigit(s.charAt(i))) {
+                i++;
+            }
+            digits += i - fracStart;
+        }
+        if (digits == 0) {
+            return false;
+        }
+        if (i < n && (s.charAt(i) == 'e' || s.charAt(i) == 'E')) {
+            i++;
+            if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
+                i++;
+            }
+            final int expStart = i;
+            while (i < n && isDigit(s.charAt(i))) {
+                i++;
+            }
+            if (i == expStart) {
+                return false;
+            }
+        }
+        return i == n;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+}
