@@ -251,6 +251,48 @@ public final class Executor implements AutoCloseable {
     }
 
     /**
+     * Inference: runs layers 1..L on {@code data}'s inputs and writes a<sup>L</sup> row-major
+     * {@code [N, n_L]} into {@code out}. Dropout layers pass their input through unchanged (evaluation
+     * mode). Needs no plan: two ping-pong buffers suffice, the executor's backward-flow buffers.
+     * Allocates nothing.
+     *
+     * @param out at least {@code N * n_L} floats. Modified.
+     * @throws IllegalArgumentException on a shape mismatch
+     */
+    public void predict(Batch data, float[] out) {
+        if (data.size() > batch || data.inputWidth() != net.inputWidth()) {
+            throw new IllegalArgumentException("batch [" + data.size() + ", " + data.inputWidth()
+                    + "] does not fit this executor (at most " + batch + " rows of width " + net.inputWidth() + ")");
+        }
+        if (out.length < data.size() * net.outputWidth()) {
+            throw new IllegalArgumentException("out holds " + out.length + " floats, needs " + data.size() * net.outputWidth());
+        }
+        n = data.size();
+        DenseKernels.transpose(n, net.inputWidth(), data.inputs(), inputUnitMajor);
+        float[] in = inputUnitMajor;
+        float[] cur = delta;
+        float[] other = deltaNext;
+        for (int l = 1; l <= depth; l++) {
+            DenseLayer d = net.layer(l);
+            if (d.kind() == DenseLayer.Kind.DROPOUT) {
+                continue;
+            }
+            forwardJob.set(d, l, in, cur);
+            workers.run(forwardJob);
+            in = cur;
+            float[] t = cur;
+            cur = other;
+            other = t;
+        }
+        if (in == inputUnitMajor) {
+            // Only dropout layers: the output is the input.
+            DenseKernels.transpose(net.inputWidth(), n, inputUnitMajor, out);
+        } else {
+            DenseKernels.transpose(net.outputWidth(), n, in, out);
+        }
+    }
+
+    /**
      * Sets the training step that dropout masks are drawn for (0 until set). Masks are a pure
      * function of (seed, step, layer, element), so every recomputation within a step replays them.
      */
