@@ -1,0 +1,183 @@
+package dev.checkprop.bench;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The report on a tiny hand-written JMH result (src/test/resources/tiny-result.json): two networks,
+ * L = 16 with full, optimal:sqrtL (= optimal:4) and binomial:4, and L = 4 with full only (in us/op),
+ * plus one planning result that is not a step.
+ */
+class TradeoffReportTest {
+
+    private static List<JmhResult> results;
+    private static List<Tradeoff.Group> groups;
+
+    @BeforeAll
+    static void read() throws IOException {
+        try (InputStream in = TradeoffReportTest.class.getResourceAsStream("/tiny-result.json")) {
+            assertNotNull(in, "tiny-result.json on the test class path");
+            results = JmhResult.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+        groups = Tradeoff.groups(results, Tradeoff.DEFAULT_BACKWARD_COST);
+    }
+
+    @Test
+    void parsesEntriesWithJvmFactsAndNaNErrors() {
+        assertEquals(5, results.size());
+        JmhResult first = results.get(0);
+        assertEquals("Bench02_Step.step", first.shortName());
+        assertEquals("avgt", first.mode());
+        assertEquals("full", first.param("plan"));
+        assertEquals(16, first.intParam("layers"));
+        assertEquals("/opt/jdk/bin/java", first.jvm());
+        assertEquals(List.of("--add-modules", "jdk.incubator.vector", "-Xmx8g"), first.jvmArgs());
+        assertEquals("17.0.15", first.jdkVersion());
+        assertEquals("OpenJDK 64-Bit Server VM", first.vmName());
+        assertEquals("1.37", first.jmhVersion());
+        assertEquals("3 x 2 s", first.warmup());
+        assertEquals("5 x 3 s", first.measurement());
+        assertEquals(10.0, first.primary().score());
+        assertEquals(0.5, first.primary().error());
+        assertEquals(2048.0, first.secondary().get("peakActivationBytes").score());
+        assertTrue(Double.isNaN(first.secondary().get("forwardEvaluations").error()), "\"NaN\" reads as NaN");
+        assertTrue(Tradeoff.isStep(first));
+        assertFalse(Tradeoff.isStep(results.get(4)), "a planning result is not a step");
+    }
+
+    @Test
+    void rejectsWhatIsNotAJmhResult() {
+        assertThrows(IllegalArgumentException.class, () -> JmhResult.parse("{\"benchmark\": \"x\"}"));
+        assertThrows(IllegalArgumentException.class, () -> JmhResult.parse("[{\"mode\": \"avgt\"}]"));
+    }
+
+    @Test
+    void groupsByNetworkSortedByDepth() {
+        assertEquals(2, groups.size());
+        assertEquals(4, groups.get(0).layers());
+        assertEquals(16, groups.get(1).layers());
+        assertEquals("L = 16 (width 4, batch 8, threads all)", groups.get(1).title());
+    }
+
+    @Test
+    void rowsCarryRelativeTimePredictionAndGap() {
+        List<Tradeoff.Row> rows = groups.get(1).rows();
+        assertEquals(List.of("full", "binomial:4", "optimal:4"),
+                rows.stream().map(r -> r.point().resolved()).toList(), "largest memory first");
+        assertEquals("optimal:sqrtL", rows.get(2).point().plan());
+
+        Tradeoff.Row full = rows.get(0);
+        assertEquals(1.0, full.relative());
+        assertEquals(1.0, full.predicted());
+        assertEquals(0.0, full.gapPercent(), 1e-12);
+
+        Tradeoff.Row optimal = rows.get(2);
+        assertEquals(512, optimal.point().peakBytes());
+        assertEquals(30, optimal.point().forwardEvaluations());
+        assertEquals(1.4, optimal.relative(), 1e-12);
+        assertEquals((30 + 2 * 16) / (3.0 * 16), optimal.predicted(), 1e-12);
+        assertEquals((1.4 / ((30 + 32) / 48.0) - 1) * 100, optimal.gapPercent(), 1e-9);
+        assertEquals(1.4 * Math.hypot(0.05, 0.05), optimal.relativeError(), 1e-12);
+
+        Tradeoff.Row binomial = rows.get(1);
+        assertEquals(1.5, binomial.predicted(), 1e-12);
+        assertTrue(Double.isNaN(binomial.relativeError()), "no error for a single measurement");
+    }
+
+    @Test
+    void convertsTimeUnitsToMilliseconds() {
+        Tradeoff.Row small = groups.get(0).rows().get(0);
+        assertEquals(2.5, small.point().timeMs(), 1e-12);
+        assertEquals(0.1, small.point().errorMs(), 1e-12);
+        double[] thrpt = Tradeoff.millisPerOp(new JmhResult.Metric(4.0, 0.4, "ops/s"));
+        assertEquals(250.0, thrpt[0], 1e-9);
+        assertEquals(25.0, thrpt[1], 1e-9);
+        assertThrows(IllegalArgumentException.class, () -> Tradeoff.millisPerOp(new JmhResult.Metric(1, 0, "#")));
+    }
+
+    @Test
+    void paretoFrontOfAGroup() {
+        List<Tradeoff.Row> rows = groups.get(1).rows();
+        assertTrue(rows.get(0).pareto(), "full: nothing is faster");
+        assertFalse(rows.get(1).pareto(), "binomial:4 has more memory and more time than optimal:4");
+        assertTrue(rows.get(2).pareto(), "optimal:4: nothing has less memory");
+        assertEquals(List.of("optimal:4", "full"),
+                groups.get(1).front().stream().map(r -> r.point().resolved()).toList(), "front by memory, ascending");
+    }
+
+    @Test
+    void paretoHandlesTiesAndNaN() {
+        double[] x = {1, 2, 2, 3, 1, Double.NaN, 4};
+        double[] y = {5, 3, 3, 1, 6, 0, 1};
+        // (1,5) optimal; (2,3) twice: equal points are both optimal; (3,1) optimal; (1,6) dominated by
+        // (1,5); NaN neither dominates nor is optimal; (4,1) dominated by (3,1).
+        assertArrayEquals(new boolean[] {true, true, true, true, false, false, false}, Tradeoff.pareto(x, y));
+    }
+
+    @Test
+    void markdownHasSetupModelTablesAndOtherResults() {
+        String md = TradeoffReport.markdown(results, groups, "tiny-result.json", "java -jar benchmarks.jar Bench02_Step",
+                2.0, "tradeoff.png", "Test CPU, 2 logical CPUs", ZonedDateTime.of(2026, 1, 2, 3, 4, 0, 0, ZoneOffset.UTC));
+        assertTrue(md.contains("| command | `java -jar benchmarks.jar Bench02_Step` |"), md);
+        assertTrue(md.contains("| CPU | Test CPU, 2 logical CPUs"), md);
+        assertTrue(md.contains("OpenJDK 64-Bit Server VM 17.0.15+6 (JDK 17.0.15)"), md);
+        assertTrue(md.contains("`--add-modules jdk.incubator.vector -Xmx8g`"), md);
+        assertTrue(md.contains("predicted = (E + c·L) / (L + c·L) = (E + 2L) / (3L)"), md);
+        assertTrue(md.contains("![time per step relative to full storage against peak activation memory](tradeoff.png)"), md);
+        assertTrue(md.contains("## L = 4 (width 4, batch 8, threads all)"), md);
+        assertTrue(md.contains("## L = 16 (width 4, batch 8, threads all)"), md);
+        assertTrue(md.contains("| `full` | 2.00 KiB (16 buf) | 16 (1.00 L) | 10.0 ± 0.5 | 1.00 | 1.00 | +0.0% | ✓ |"), md);
+        assertTrue(md.contains("| `optimal:4` (`optimal:sqrtL`) | 512 B (4 buf) | 30 (1.88 L) | 14.0 ± 0.7 | 1.40 ± 0.10 | 1.29 | +8.4% | ✓ |"), md);
+        assertTrue(md.contains("| `binomial:4` | 640 B (5 buf) | 40 (2.50 L) | 16.0 | 1.60 | 1.50 | +6.7% |  |"), md);
+        assertTrue(md.contains("## Other benchmarks in `tiny-result.json`"), md);
+        assertTrue(md.contains("| Bench01_Planning.plan | case_=binomial:8@100000 | 12.5 ± 1.5 ms/op |"), md);
+    }
+
+    @Test
+    void writesAReadablePng(@TempDir Path dir) throws IOException {
+        Path png = dir.resolve("out/tradeoff.png");
+        TradeoffChart.writePng(groups, png);
+        BufferedImage image = ImageIO.read(png.toFile());
+        assertNotNull(image, "a PNG");
+        assertEquals(1100, image.getWidth());
+        assertEquals(700, image.getHeight());
+    }
+
+    @Test
+    void bytesInReadableUnits() {
+        assertEquals("512 B", TradeoffReport.bytes(512));
+        assertEquals("1.50 KiB", TradeoffReport.bytes(1536));
+        assertEquals("1.13 MiB", TradeoffReport.bytes(9 * 131072));
+        assertEquals("128.0 MiB", TradeoffReport.bytes(1024L * 131072));
+        assertEquals("2.00 GiB", TradeoffReport.bytes(2L << 30));
+    }
+
+    @Test
+    void optionsDefaultThePngBesideTheMarkdown() {
+        TradeoffReport.Options o = TradeoffReport.Options.parse(new String[] {"r.json", "docs/tradeoff.md", "--command", "x y"});
+        assertEquals(Path.of("docs/tradeoff.png"), o.png());
+        assertEquals("x y", o.command());
+        assertEquals(2.0, o.backwardCost());
+        assertThrows(IllegalArgumentException.class, () -> TradeoffReport.Options.parse(new String[] {"r.json"}));
+        assertThrows(IllegalArgumentException.class,
+                () -> TradeoffReport.Options.parse(new String[] {"r.json", "o.md", "--backward-cost", "-1"}));
+    }
+}
