@@ -11,7 +11,8 @@ import java.io.PrintWriter;
  */
 @Command(name = "checkprop", mixinStandardHelpOptions = true, version = "checkprop 0.1.0",
         description = "Memory-aware, checkpointed backpropagation through deep networks.",
-        subcommands = {GradCommand.class, PlanCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GradCommand.class, PlanCommand.class, DemoCommand.class, EvalCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for bad input or a failed run. */
@@ -22,7 +23,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: grad, plan or demo");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: demo, train, eval, grad or plan");
     }
 
     public static void main(String[] args) {

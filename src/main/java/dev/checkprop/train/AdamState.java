@@ -68,6 +68,12 @@ final class AdamState {
         }
     }
 
+    java.util.List<float[]> stateArrays() {
+        java.util.List<float[]> all = new java.util.ArrayList<>(java.util.Arrays.asList(m));
+        all.addAll(java.util.Arrays.asList(v));
+        return all;
+    }
+
     long stateBytes() {
         return 8L * params.count;
     }

@@ -41,6 +41,11 @@ public final class AdamW implements Optimizer {
 
     /** Answers 8 bytes per parameter: m and v. */
     @Override
+    public java.util.List<float[]> stateArrays() {
+        return state.stateArrays();
+    }
+
+    @Override
     public long stateBytes() {
         return state.stateBytes();
     }

@@ -33,6 +33,12 @@ public interface Optimizer {
     /** Answers the bytes of the optimizer's state arrays, as payload: 4 per float held. */
     long stateBytes();
 
+    /**
+     * Answers the state arrays themselves (the backing arrays, empty for plain SGD), so that memory
+     * accounting can measure them with JOL. Not for modification.
+     */
+    java.util.List<float[]> stateArrays();
+
     /** Answers a short name: {@code sgd}, {@code adam} or {@code adamw}; {@code toString()} adds the hyperparameters. */
     String name();
 }

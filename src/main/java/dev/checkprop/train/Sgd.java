@@ -63,6 +63,11 @@ public final class Sgd implements Optimizer {
 
     /** Answers 0 without momentum, else 4 bytes per parameter (the velocity). */
     @Override
+    public java.util.List<float[]> stateArrays() {
+        return velocity == null ? java.util.List.of() : java.util.List.of(velocity);
+    }
+
+    @Override
     public long stateBytes() {
         return velocity == null ? 0 : 4L * params.count;
     }

@@ -1,0 +1,43 @@
+package dev.checkprop.cli;
+
+import dev.checkprop.data.CsvLoader;
+import dev.checkprop.data.Dataset;
+import dev.checkprop.data.IdxLoader;
+import dev.checkprop.data.SafeTensorsData;
+import dev.checkprop.data.Synthetic;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** Loads the dataset the {@code train} and {@code eval} options name. */
+final class DataOptions {
+
+    private DataOptions() {
+    }
+
+    static Dataset load(String task, Path data, Path idxLabels, int targets, int samples, long seed) throws IOException {
+        if (task != null && data != null) {
+            throw new IllegalArgumentException("give either --task or --data, not both");
+        }
+        if (data == null) {
+            String t = task == null ? "spirals" : task.toLowerCase(Locale.ROOT);
+            return switch (t) {
+                case "spirals" -> Synthetic.spirals(samples, 0.02, seed);
+                case "teacher" -> Synthetic.teacher(samples, 16, 4, 32, 3, seed);
+                default -> throw new IllegalArgumentException("unknown task '" + task + "' (expected spirals or teacher)");
+            };
+        }
+        String name = data.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (idxLabels != null) {
+            return IdxLoader.loadImagesAndLabels(data, idxLabels, true);
+        }
+        if (name.endsWith(".safetensors")) {
+            return SafeTensorsData.load(data, targets == 0);
+        }
+        if (name.endsWith(".csv")) {
+            return targets > 0 ? CsvLoader.regression(targets).load(data) : CsvLoader.classification(-1).load(data);
+        }
+        throw new IllegalArgumentException(data + ": unknown data format (expected .safetensors, .csv, or IDX with --idx-labels)");
+    }
+}

@@ -1,0 +1,82 @@
+package dev.checkprop.cli;
+
+import dev.checkprop.data.Dataset;
+import dev.checkprop.exec.Executor;
+import dev.checkprop.io.ModelFile;
+import dev.checkprop.kernel.Kernels;
+import dev.checkprop.nn.Loss;
+import dev.checkprop.nn.Network;
+import dev.checkprop.plan.Planners;
+import dev.checkprop.train.Evaluation;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code eval}: loss and accuracy of a saved model on a dataset. */
+@Command(name = "eval", mixinStandardHelpOptions = true, description = "Loss and accuracy of a saved model on a dataset.")
+final class EvalCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, description = "model safetensors file")
+    Path model;
+
+    @Option(names = "--task", description = "built-in data: spirals | teacher")
+    String task;
+
+    @Option(names = "--data", description = "data file (.safetensors, .csv, or IDX images with --idx-labels)")
+    Path data;
+
+    @Option(names = "--idx-labels", description = "IDX labels file")
+    Path idxLabels;
+
+    @Option(names = "--targets", defaultValue = "0", description = "CSV regression targets (last K columns)")
+    int targets;
+
+    @Option(names = "--samples", defaultValue = "4000", description = "samples of a built-in task")
+    int samples;
+
+    @Option(names = "--seed", defaultValue = "1", description = "seed of a built-in task")
+    long seed;
+
+    @Option(names = "--batch", defaultValue = "256", description = "evaluation chunk size")
+    int batch;
+
+    @Option(names = "--report", description = "write the result as JSON here")
+    Path report;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Network net = ModelFile.load(model);
+        Dataset ds = DataOptions.load(task, data, idxLabels, targets, samples, seed);
+        if (ds.inputWidth() != net.inputWidth() || ds.outputWidth() != net.outputWidth()) {
+            throw new IllegalArgumentException("the data has inputs of width " + ds.inputWidth() + " and " + ds.outputWidth()
+                    + " outputs; the model takes " + net.inputWidth() + " and gives " + net.outputWidth());
+        }
+        Loss loss = ds.isClassification() ? Loss.SOFTMAX_CROSS_ENTROPY : Loss.MSE;
+        Evaluation e;
+        // Inference needs no stored activations: the smallest plan keeps the executor's pool to two buffers.
+        String smallest = net.depth() == 1 ? "full" : "optimal:2";
+        try (Executor ex = new Executor(net, Planners.parse(smallest).plan(net.depth()), Math.max(1, Math.min(batch, ds.size())),
+                Kernels.get(), Runtime.getRuntime().availableProcessors())) {
+            e = Evaluation.of(ex, ds, loss);
+        }
+        spec.commandLine().getOut().printf(Locale.ROOT, "%d samples: loss %.6f%s%n", e.samples(), e.loss(),
+                Double.isNaN(e.accuracy()) ? "" : String.format(Locale.ROOT, ", accuracy %.2f%%", 100 * e.accuracy()));
+        if (report != null) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("samples", e.samples());
+            r.put("loss_function", loss.cliName());
+            r.put("loss", e.loss());
+            r.put("accuracy", e.accuracy());
+            Reports.write(r, report);
+        }
+        return 0;
+    }
+}
