@@ -11,7 +11,7 @@ import java.io.PrintWriter;
  */
 @Command(name = "checkprop", mixinStandardHelpOptions = true, version = "checkprop 0.1.0",
         description = "Memory-aware, checkpointed backpropagation through deep networks.",
-        subcommands = {GradCommand.class, PlanCommand.class, DemoCommand.class, EvalCommand.class,
+        subcommands = {GradCommand.class, PlanCommand.class, DemoCommand.class, EvalCommand.class, InitCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -48,6 +48,9 @@ public final class Main implements Runnable {
             err.println("checkprop: " + msg);
             return EXIT_ERROR;
         });
-        return cl.execute(args);
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
     }
 }
