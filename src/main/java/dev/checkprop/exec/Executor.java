@@ -66,6 +66,7 @@ public final class Executor implements AutoCloseable {
     private final float[] branchGradient;
     private long step;
     private long backwardRecomputations;
+    private BackwardObserver observer;
 
     private final WorkerPool workers;
     private final ForwardJob forwardJob = new ForwardJob();
@@ -300,6 +301,11 @@ public final class Executor implements AutoCloseable {
         this.step = step;
     }
 
+    /** Sets (or clears, with null) an observer of each layer's output during the backward pass. */
+    public void setObserver(BackwardObserver observer) {
+        this.observer = observer;
+    }
+
     /** Answers the backward recomputations of residual branches in the last call, without allocating. */
     public long lastBackwardRecomputations() {
         return backwardRecomputations;
@@ -469,6 +475,9 @@ public final class Executor implements AutoCloseable {
         backwardJob.set(l, data, out);
         switch (net.layer(l).kind()) {
             case DENSE -> {
+                if (observer != null) {
+                    observer.beforeBackward(l, holder[l], n);
+                }
                 backwardJob.phase = BackwardJob.ROWS;
                 workers.run(backwardJob);
                 backwardJob.phase = BackwardJob.PRODUCTS;
@@ -478,6 +487,9 @@ public final class Executor implements AutoCloseable {
                 backwardJob.phase = BackwardJob.BRANCH;
                 workers.run(backwardJob);
                 backwardRecomputations++;
+                if (observer != null) {
+                    observer.beforeBackward(l, branchScratch, n);
+                }
                 backwardJob.phase = BackwardJob.ROWS;
                 workers.run(backwardJob);
                 backwardJob.phase = BackwardJob.PRODUCTS;
