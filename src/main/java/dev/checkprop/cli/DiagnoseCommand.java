@@ -1,0 +1,66 @@
+package dev.checkprop.cli;
+
+import dev.checkprop.diag.Diagnosis;
+import dev.checkprop.exec.Executor;
+import dev.checkprop.io.ModelFile;
+import dev.checkprop.kernel.Kernels;
+import dev.checkprop.nn.Batch;
+import dev.checkprop.nn.Gradients;
+import dev.checkprop.nn.Loss;
+import dev.checkprop.nn.Network;
+import dev.checkprop.plan.Planners;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code diagnose}: dead units, dead layers, zero columns and gradient norms of a model on a batch. */
+@Command(name = "diagnose", mixinStandardHelpOptions = true,
+        description = "Per layer: dead units, dead layers, zero columns of W^(l+1), gradient norms.")
+final class DiagnoseCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, description = "model safetensors file")
+    Path model;
+
+    @Option(names = "--data", required = true, description = "data safetensors file")
+    Path data;
+
+    @Option(names = "--loss", required = true, description = "mse or softmax-ce")
+    String loss;
+
+    @Option(names = "--plan", defaultValue = "sqrt", description = "checkpoint plan (default: ${DEFAULT-VALUE}; the findings do not depend on it)")
+    String plan;
+
+    @Option(names = "--report", description = "write the findings as JSON here (dead unit indices, zero columns, norms)")
+    Path report;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Loss lossFn = Loss.parse(loss);
+        var planner = Planners.parse(plan);
+        Network net = ModelFile.load(model);
+        Batch batch = ModelFile.loadData(data, lossFn);
+        if (batch.inputWidth() != net.inputWidth()) {
+            throw new IllegalArgumentException(data + ": x has width " + batch.inputWidth() + " but " + model
+                    + " takes inputs of width " + net.inputWidth());
+        }
+        Diagnosis d;
+        try (Executor ex = new Executor(net, planner.plan(net.depth()), batch.size(), Kernels.get(),
+                Runtime.getRuntime().availableProcessors())) {
+            d = Diagnosis.run(ex, batch, lossFn, Gradients.zerosLike(net));
+        }
+        var out = spec.commandLine().getOut();
+        out.print(d.toTable());
+        out.printf("%d of %d layers dead%s%n", d.deadLayers().size(), net.depth(),
+                d.deadLayers().isEmpty() ? "" : ": backpropagation stops at layer "
+                        + d.deadLayers().get(d.deadLayers().size() - 1).layer());
+        if (report != null) {
+            Reports.write(d.toMap(), report);
+        }
+        return 0;
+    }
+}
