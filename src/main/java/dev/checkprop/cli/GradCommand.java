@@ -4,16 +4,16 @@ import dev.checkprop.exec.Executor;
 import dev.checkprop.exec.RunStats;
 import dev.checkprop.io.ModelFile;
 import dev.checkprop.kernel.Kernels;
-import dev.checkprop.memory.ArrayLayout;
 import dev.checkprop.memory.HeapBudget;
 import dev.checkprop.memory.MemoryModel;
 import dev.checkprop.memory.MemoryReport;
+import dev.checkprop.memory.PlanSelection;
+import dev.checkprop.exec.MicroBatches;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Loss;
 import dev.checkprop.nn.Network;
 import dev.checkprop.plan.Plan;
-import dev.checkprop.plan.Planners;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -37,7 +37,8 @@ final class GradCommand implements Callable<Integer> {
     @Option(names = "--loss", required = true, description = "mse or softmax-ce")
     String loss;
 
-    @Option(names = "--plan", defaultValue = "full", description = "full | uniform:K | sqrt | binomial:S | optimal:M (default: ${DEFAULT-VALUE})")
+    @Option(names = "--plan", defaultValue = "full",
+            description = "full | uniform:K | sqrt | binomial:S | optimal:M | budget:BYTES | auto (default: ${DEFAULT-VALUE})")
     String plan;
 
     @Option(names = "--out", required = true, description = "gradient safetensors file to write")
@@ -65,7 +66,6 @@ final class GradCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         java.io.PrintWriter console = spec.commandLine().getOut();
         Loss lossFn = Loss.parse(loss);
-        var planner = Planners.parse(plan);
         Network net = ModelFile.load(model);
         Batch batch = ModelFile.loadData(data, lossFn);
         lossFn.checkCompatible(net, batch);
@@ -74,14 +74,20 @@ final class GradCommand implements Callable<Integer> {
                     + " takes inputs of width " + net.inputWidth());
         }
         long t0 = System.nanoTime();
-        Plan p = planner.plan(net.depth());
+        PlanSelection.Selection sel = PlanSelection.select(plan, net, batch.size(), batch.labels() != null, new long[0]);
+        Plan p = sel.plan();
         double planSeconds = (System.nanoTime() - t0) / 1e9;
+        MemoryModel.Prediction predicted = sel.predicted();
+        console.printf("%s; predicted peak activations %s, total %s; %d forward evaluations for %d layers (%d recomputed)%s%n",
+                sel.explanation(), HeapBudget.human(predicted.peakLiveBytes()), HeapBudget.human(predicted.total()),
+                p.stats().forwardEvaluations() * sel.microBatches(), net.depth(),
+                p.stats().forwardEvaluations() * sel.microBatches() - net.depth(),
+                sel.microBatches() > 1 ? ", " + sel.microBatches() + " micro-batches" : "");
+        console.flush();
         if (repeat < 1 || warmup < 0) {
             throw new IllegalArgumentException("--repeat must be >= 1 and --warmup >= 0, got " + repeat + " and " + warmup);
         }
         int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        MemoryModel.Prediction predicted = MemoryModel.predict(net, p, batch.size(), batch.labels() != null,
-                new long[0], ArrayLayout.current());
         HeapBudget.check(p.name(), predicted);
         Gradients g = Gradients.zerosLike(net);
         MemoryReport memory;
@@ -89,18 +95,20 @@ final class GradCommand implements Callable<Integer> {
         double[] stepSeconds = new double[repeat];
         RunStats run;
         String kernel;
-        try (Executor ex = new Executor(net, p, batch.size(), Kernels.get(), nThreads)) {
+        try (Executor ex = new Executor(net, p, sel.microBatchSize(), Kernels.get(), nThreads)) {
+            MicroBatches mb = new MicroBatches(ex, sel.microBatches());
             for (int w = 0; w < warmup; w++) {
-                ex.gradient(batch, lossFn, g);
+                mb.gradient(batch, lossFn, g);
             }
             for (int rep = 0; rep < repeat; rep++) {
                 long t1 = System.nanoTime();
-                value = ex.gradient(batch, lossFn, g);
+                value = mb.gradient(batch, lossFn, g);
                 stepSeconds[rep] = (System.nanoTime() - t1) / 1e9;
             }
             run = ex.lastRun();
             kernel = ex.kernels().name();
-            memory = jol ? MemoryReport.measure(ex, batch, lossFn, Gradients.zerosLike(net), List.of())
+            Batch measured = sel.microBatches() > 1 ? batch.slice(0, sel.microBatchSize()) : batch;
+            memory = jol ? MemoryReport.measure(ex, measured, lossFn, Gradients.zerosLike(net), List.of())
                     : MemoryReport.predicted(ex, batch.labels() != null, new long[0]);
         }
         double seconds = stepSeconds[0];
@@ -116,10 +124,14 @@ final class GradCommand implements Callable<Integer> {
         r.put("batch", batch.size());
         r.put("loss_function", lossFn.cliName());
         r.put("loss", value);
-        r.put("forward_evaluations", run.forwardEvaluations());
+        r.put("forward_evaluations", run.forwardEvaluations() * sel.microBatches());
+        r.put("micro_batches", sel.microBatches());
+        if (sel.budgetBytes() >= 0) {
+            r.put("budget_bytes", sel.budgetBytes());
+        }
         r.put("peak_live_buffers", run.peakLiveBuffers());
         r.put("peak_activation_bytes", run.peakActivationBytes());
-        r.put("forward_flops", predicted.forwardFlops());
+        r.put("forward_flops", predicted.forwardFlops() * sel.microBatches());
         r.put("plan_actions", p.size());
         r.put("planning_seconds", planSeconds);
         r.put("seconds", seconds);
@@ -135,7 +147,7 @@ final class GradCommand implements Callable<Integer> {
         }
         console.printf("%s: loss %.6g, %d forward evaluations (L = %d), peak %d live buffers = %s, %.4f s per step"
                         + " (median of %d; %s kernels, %d threads)%n",
-                p.name(), value, run.forwardEvaluations(), net.depth(), run.peakLiveBuffers(),
+                p.name(), value, run.forwardEvaluations() * sel.microBatches(), net.depth(), run.peakLiveBuffers(),
                 Bytes.format(run.peakActivationBytes()), median, repeat, kernel, nThreads);
         if (jol) {
             console.print(memory.toTable());

@@ -25,6 +25,8 @@ public final class ArrayLayout {
     private final long alignment;
     private final String details;
     private final String warnings;
+    /** G1 region size when this layout rounds humongous arrays up to whole regions; 0 for exact sizes. */
+    private final long region;
 
     private ArrayLayout(VirtualMachine vm, String warnings) {
         this.floatBase = vm.arrayBaseOffset("float");
@@ -32,6 +34,41 @@ public final class ArrayLayout {
         this.alignment = vm.objectAlignment();
         this.details = vm.details();
         this.warnings = warnings;
+        this.region = 0;
+    }
+
+    private ArrayLayout(ArrayLayout exact, long region) {
+        this.floatBase = exact.floatBase;
+        this.intBase = exact.intBase;
+        this.alignment = exact.alignment;
+        this.details = exact.details;
+        this.warnings = exact.warnings;
+        this.region = region;
+    }
+
+    /**
+     * Answers the layout of what arrays cost the <em>heap</em>, as opposed to their size: under the G1
+     * collector an array of at least half a region is "humongous" and occupies whole regions
+     * (a 655 KB activation buffer takes a 1 MiB region in a 256 MiB heap). Budgets that must fit
+     * under {@code -Xmx} use this layout; JOL comparisons use {@link #current()}. Without G1, or when
+     * the VM does not say, it is the exact layout.
+     */
+    public ArrayLayout heapFootprint() {
+        long r = g1RegionSize();
+        return r > 0 ? new ArrayLayout(this, r) : this;
+    }
+
+    private static long g1RegionSize() {
+        try {
+            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class);
+            if (bean == null || !Boolean.parseBoolean(bean.getVMOption("UseG1GC").getValue())) {
+                return 0;
+            }
+            return Long.parseLong(bean.getVMOption("G1HeapRegionSize").getValue());
+        } catch (RuntimeException | LinkageError e) {
+            return 0;
+        }
     }
 
     private static final class Holder {
@@ -85,7 +122,11 @@ public final class ArrayLayout {
     }
 
     private long align(long bytes) {
-        return (bytes + alignment - 1) / alignment * alignment;
+        long aligned = (bytes + alignment - 1) / alignment * alignment;
+        if (region > 0 && aligned >= region / 2) {
+            return (aligned + region - 1) / region * region;
+        }
+        return aligned;
     }
 
     /** Answers JOL's description of the VM, as JOL's samples print first. */

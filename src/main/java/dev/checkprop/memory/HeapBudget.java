@@ -10,7 +10,8 @@ import java.util.Locale;
  * command line's own objects, the garbage collector's need for headroom: {@value #MARGIN_FRACTION_PERCENT}%
  * of the heap plus {@value #MARGIN_FIXED_MIB} MiB. A plan whose predicted total exceeds the rest is
  * refused before anything is allocated, with a message that names both figures, rather than failing
- * later with an {@link OutOfMemoryError}.
+ * later with an {@link OutOfMemoryError}. Predictions checked against the heap should be made with
+ * {@link ArrayLayout#heapFootprint()}, which counts G1's humongous arrays at the regions they occupy.
  */
 public final class HeapBudget {
 

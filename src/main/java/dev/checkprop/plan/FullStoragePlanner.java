@@ -8,7 +8,12 @@ public final class FullStoragePlanner implements Planner {
 
     @Override
     public Plan plan(int layers) {
-        Plan.Builder b = Plan.builder("full", layers);
+        return plan("full", layers);
+    }
+
+    /** Full storage under another name (what a budget that holds everything plans). */
+    static Plan plan(String name, int layers) {
+        Plan.Builder b = Plan.builder(name, layers);
         for (int l = 1; l <= layers; l++) {
             b.forward(l);
         }

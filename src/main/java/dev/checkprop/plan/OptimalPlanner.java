@@ -106,6 +106,47 @@ public final class OptimalPlanner implements Planner {
         return t.emit(Plan.builder(toString(), layers));
     }
 
+    /**
+     * Answers the plan with the least total forward cost &Sigma; cost(l) holding at most M live
+     * buffers; the chain's sizes are ignored (M counts buffers, as in {@link #plan(int)}). With equal
+     * costs this is {@link #plan(int)}. With varying costs the same recurrence runs with costs in place
+     * of counts (a byte budget of M with every size 1: {@link SlotDp}, exact since every quantum is one
+     * buffer; persistent schedules are optimal with equal sizes, as the tests confirm against an
+     * exhaustive search), or, when every cost but the first and last is equal (real networks),
+     * {@link PiecewiseDp}, which is fast for any L. For other chains the general program takes
+     * O(L<sup>3</sup>&middot;M) time; beyond about 6&middot;10<sup>9</sup> steps, or 2<sup>26</sup> table
+     * entries, the count-based plan is returned instead, named {@code optimal:M (approx)}.
+     *
+     * @throws IllegalArgumentException as {@link #plan(int)}
+     */
+    @Override
+    public Plan plan(Chain chain) {
+        final int layers = chain.layers();
+        final int min = minBuffers(layers);
+        if (maxBuffers < min) {
+            throw new IllegalArgumentException(this + " cannot serve " + layers + " layers: at least " + min
+                    + " live buffers are needed");
+        }
+        boolean equalCosts = true;
+        for (int l = 2; l <= layers; l++) {
+            equalCosts &= chain.cost(l) == chain.cost(1);
+        }
+        final int m = Math.min(maxBuffers, layers);
+        if (equalCosts || m >= layers) {
+            return plan(layers); // with every layer computed once at M >= L, costs do not matter
+        }
+        final Chain counted = chain.withUnitBytes();
+        if (PiecewiseDp.applies(counted)
+                && PiecewiseDp.tableEntries(counted, m) <= MAX_TABLE_ENTRIES) {
+            return new PiecewiseDp(counted, m).emit(Plan.builder(toString(), layers));
+        }
+        final long[] est = SlotDp.estimate(counted, m, 1);
+        if (est[0] <= BudgetPlanner.MAX_TABLE_ENTRIES && est[1] <= BudgetPlanner.PERSISTENT_WORK_LIMIT) {
+            return SlotDp.solve(counted, m, 1).emit(Plan.builder(toString(), layers));
+        }
+        return plan(layers).renamed(this + " (approx)");
+    }
+
     private Table table(int layers) {
         final int min = minBuffers(layers);
         if (maxBuffers < min) {
@@ -126,13 +167,16 @@ public final class OptimalPlanner implements Planner {
         return "optimal:" + maxBuffers;
     }
 
-    /** The filled dynamic program for one chain length; confined to the thread that plans. */
-    private static final class Table {
+    /**
+     * The filled dynamic program for one chain length; confined to the thread that plans. Also the
+     * uniform part of {@link PiecewiseDp}.
+     */
+    static final class Table {
         static final long INF = Long.MAX_VALUE / 4; // three of these still add without overflow
 
-        private static final int F = 0;       // a^j live, may drop it
-        private static final int F_KEEP = 1;  // a^j live, just computed: F' only
-        private static final int N = 2;       // a^j not live
+        static final int F = 0;       // a^j live, may drop it
+        static final int F_KEEP = 1;  // a^j live, just computed: F' only
+        static final int N = 2;       // a^j not live
 
         private final int layers;
         private final int mMax;
@@ -197,8 +241,14 @@ public final class OptimalPlanner implements Planner {
             return n[mMax * stride + layers];
         }
 
-        private long n(int d, int m) {
-            return n[m * stride + d];
+        /** N(d, m) for 1 &le; d &le; layers; m is clamped to [0, mMax] (m &le; 0: infeasible). */
+        long n(int d, int m) {
+            return n[Math.max(0, Math.min(m, mMax)) * stride + d];
+        }
+
+        /** F(d, m) for 1 &le; d &le; layers; m is clamped to [0, mMax] (m &le; 0: infeasible). */
+        long f(int d, int m) {
+            return f[Math.max(0, Math.min(m, mMax)) * stride + d];
         }
 
         /** F'(d, m); sets {@link #split} (0 for d = 1). */
@@ -269,10 +319,19 @@ public final class OptimalPlanner implements Planner {
 
         /** Writes the optimal plan into {@code b}: the argmins are recomputed node by node. */
         Plan emit(Plan.Builder b) {
-            boolean lossDone = false;
+            emit(b, N, 0, layers, mMax, layers);
+            return b.build();
+        }
+
+        /**
+         * Writes the actions of subproblem (kind, segment (i, i+d], m buffers) into {@code b}, with
+         * {@code LOSS} after the first computation of a<sup>lossLayer</sup> (-1: none).
+         */
+        void emit(Plan.Builder b, int kind0, int i0, int d0, int m0, int lossLayer) {
+            boolean lossDone = lossLayer < 0;
             // Pending subproblems as (kind, i, d, m); the top is solved next.
             final IntArrayList stack = new IntArrayList();
-            push(stack, N, 0, layers, mMax);
+            push(stack, kind0, i0, d0, m0);
             while (!stack.isEmpty()) {
                 final int top = stack.size() - 4;
                 final int kind = stack.getInt(top);
@@ -290,7 +349,7 @@ public final class OptimalPlanner implements Planner {
                         push(stack, N, i + s, d - s, m - 1);
                     } else {
                         BinomialPlanner.advance(b, i, i + d);
-                        if (i + d == layers && !lossDone) {
+                        if (i + d == lossLayer && !lossDone) {
                             b.loss();
                             lossDone = true;
                         }
@@ -314,7 +373,6 @@ public final class OptimalPlanner implements Planner {
                 push(stack, F, i, s, m);
                 push(stack, F, i + s, d - s, m - 1);
             }
-            return b.build();
         }
 
         private static void push(IntArrayList stack, int kind, int i, int d, int m) {

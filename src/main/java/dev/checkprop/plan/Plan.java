@@ -119,6 +119,11 @@ public final class Plan {
         return b.build();
     }
 
+    /** Answers the same actions under another name (checked again, as every plan is). */
+    Plan renamed(String newName) {
+        return new Plan(Objects.requireNonNull(newName, "name"), layers, ops, args);
+    }
+
     /** Answers how the plan was made, e.g. {@code "sqrt"} or {@code "optimal:6"}. */
     public String name() {
         return name;
@@ -161,6 +166,16 @@ public final class Plan {
     /** Answers the counts the checker derived from the actions alone. */
     public PlanStats stats() {
         return stats;
+    }
+
+    /**
+     * Answers what the plan costs on {@code chain}: forward cost and peak live bytes
+     * ({@link PlanChecker#measure}).
+     *
+     * @throws IllegalArgumentException if the chain's length differs from the plan's
+     */
+    public PlanCost cost(Chain chain) {
+        return PlanChecker.measure(this, chain);
     }
 
     /** Answers the text form, parseable by {@link #parse}. */

@@ -96,4 +96,41 @@ public final class PlanChecker {
     private static InvalidPlanException fail(Plan plan, int i, String reason) {
         return new InvalidPlanException(plan.name(), i, plan.action(i), reason);
     }
+
+    /**
+     * Answers what the plan costs on {@code chain}: &Sigma; cost(l) over its forwards, and its peak
+     * live bytes with the first action reaching it. The plan is valid (every {@link Plan} is), so this
+     * only counts.
+     *
+     * @throws IllegalArgumentException if the chain's length differs from the plan's
+     */
+    public static PlanCost measure(Plan plan, Chain chain) {
+        if (chain.layers() != plan.layers()) {
+            throw new IllegalArgumentException("plan " + plan.name() + " is for " + plan.layers()
+                    + " layers, the chain has " + chain.layers());
+        }
+        final long[] bytes = chain.bytesArray();
+        final long[] cost = chain.costArray();
+        long live = 0;
+        long peak = 0;
+        int peakAt = -1;
+        long total = 0;
+        for (int i = 0; i < plan.size(); i++) {
+            final int l = plan.layer(i);
+            switch (plan.op(i)) {
+                case FORWARD -> {
+                    live += bytes[l];
+                    total += cost[l];
+                    if (live > peak) {
+                        peak = live;
+                        peakAt = i;
+                    }
+                }
+                case DROP -> live -= bytes[l];
+                default -> {
+                }
+            }
+        }
+        return new PlanCost(total, peak, peakAt);
+    }
 }

@@ -1,10 +1,14 @@
 package dev.checkprop.plan;
 
+import java.math.BigDecimal;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Parses planner strings, as given to the command line: {@code full}, {@code uniform:K},
- * {@code sqrt}, {@code binomial:S}, {@code optimal:M}.
+ * {@code sqrt}, {@code binomial:S}, {@code optimal:M}, {@code budget:BYTES}; and byte sizes
+ * ({@link #parseBytes}, {@link #formatBytes}, {@link #humanBytes}).
  */
 public final class Planners {
 
@@ -12,7 +16,17 @@ public final class Planners {
     }
 
     /** The planner strings this class accepts, for help and error messages. */
-    public static final String SYNTAX = "full | uniform:K | sqrt | binomial:S | optimal:M";
+    public static final String SYNTAX = "full | uniform:K | sqrt | binomial:S | optimal:M | budget:BYTES";
+
+    /** The byte sizes {@link #parseBytes} accepts, for help and error messages. */
+    public static final String BYTES_SYNTAX = "a number of bytes, optionally decimal, with an optional unit"
+            + " B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), e.g. 64MiB or 1.5GB";
+
+    private static final Pattern BYTES = Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)\\s*([a-z]*)");
+    private static final String[] UNITS = {"b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib"};
+    private static final String[] UNIT_NAMES = {"B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB"};
+    private static final long[] UNIT_BYTES = {1, 1_000L, 1_000_000L, 1_000_000_000L, 1_000_000_000_000L,
+            1L << 10, 1L << 20, 1L << 30, 1L << 40};
 
     /**
      * Answers the planner a string names.
@@ -37,6 +51,21 @@ public final class Planners {
                 return new BinomialPlanner(intArg(spec, arg, "S"));
             case "optimal":
                 return new OptimalPlanner(intArg(spec, arg, "M"));
+            case "budget": {
+                if (arg == null || arg.isEmpty()) {
+                    throw new IllegalArgumentException("plan '" + spec + "' needs a parameter BYTES (expected " + SYNTAX + ")");
+                }
+                final long bytes;
+                try {
+                    bytes = parseBytes(arg);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("plan '" + spec + "': " + e.getMessage(), e);
+                }
+                if (bytes < 1) {
+                    throw new IllegalArgumentException("plan '" + spec + "': the budget must be at least 1 byte");
+                }
+                return new BudgetPlanner(bytes);
+            }
             default:
                 throw new IllegalArgumentException("unknown plan '" + spec + "' (expected " + SYNTAX + ")");
         }
@@ -57,5 +86,89 @@ public final class Planners {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("plan '" + spec + "': " + what + " must be an integer, got '" + arg + "'");
         }
+    }
+
+    /**
+     * Answers the bytes a size string names: a non-negative number, optionally with a fraction, and
+     * an optional unit, case-insensitive, with optional spaces between: {@code B}, {@code KB},
+     * {@code MB}, {@code GB}, {@code TB} (10<sup>3</sup>, 10<sup>6</sup>, &hellip;) and {@code KiB},
+     * {@code MiB}, {@code GiB}, {@code TiB} (2<sup>10</sup>, 2<sup>20</sup>, &hellip;). Examples:
+     * {@code 4096}, {@code 64MiB}, {@code 1.5GiB} (1,610,612,736), {@code 2.5kb} (2,500).
+     *
+     * @throws IllegalArgumentException naming the string: not a size, an unknown unit, a fraction of
+     *                                  a byte, or more than {@link Long#MAX_VALUE} bytes
+     */
+    public static long parseBytes(String text) {
+        final String s = text.trim().toLowerCase(Locale.ROOT);
+        final Matcher m = BYTES.matcher(s);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("bytes '" + text + "': not a size (expected " + BYTES_SYNTAX + ")");
+        }
+        long unit = -1;
+        final String u = m.group(2);
+        if (u.isEmpty()) {
+            unit = 1;
+        }
+        for (int i = 0; i < UNITS.length && unit < 0; i++) {
+            if (UNITS[i].equals(u)) {
+                unit = UNIT_BYTES[i];
+            }
+        }
+        if (unit < 0) {
+            throw new IllegalArgumentException("bytes '" + text + "': unknown unit '" + u
+                    + "' (expected B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)");
+        }
+        final BigDecimal value = new BigDecimal(m.group(1).endsWith(".") ? m.group(1) + "0" : m.group(1))
+                .multiply(BigDecimal.valueOf(unit));
+        final BigDecimal whole;
+        try {
+            whole = value.setScale(0, java.math.RoundingMode.UNNECESSARY);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("bytes '" + text + "': " + value.stripTrailingZeros().toPlainString()
+                    + " is not a whole number of bytes");
+        }
+        if (whole.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
+            throw new IllegalArgumentException("bytes '" + text + "': more than " + Long.MAX_VALUE + " bytes");
+        }
+        return whole.longValueExact();
+    }
+
+    /**
+     * Answers a size in the shortest exact form {@link #parseBytes} reads back: the largest binary
+     * unit that divides it ({@code 64MiB}), else the largest decimal one ({@code 64MB}), else plain
+     * bytes; below 1024, always plain bytes ({@code 1000}).
+     */
+    public static String formatBytes(long bytes) {
+        if (Math.abs(bytes) >= 1024) {
+            for (int i = UNITS.length - 1; i >= 5; i--) { // TiB .. KiB
+                if (bytes % UNIT_BYTES[i] == 0) {
+                    return bytes / UNIT_BYTES[i] + UNIT_NAMES[i];
+                }
+            }
+            for (int i = 4; i >= 1; i--) { // TB .. KB
+                if (bytes % UNIT_BYTES[i] == 0) {
+                    return bytes / UNIT_BYTES[i] + UNIT_NAMES[i];
+                }
+            }
+        }
+        return Long.toString(bytes);
+    }
+
+    /**
+     * Answers a size for people, in binary units with one decimal: {@code 512 B}, {@code 192.0 KiB},
+     * {@code 1.5 GiB}.
+     */
+    public static String humanBytes(long bytes) {
+        if (Math.abs(bytes) < 1024) {
+            return bytes + " B";
+        }
+        final String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        double v = bytes;
+        int u = -1;
+        while (Math.abs(v) >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 }
