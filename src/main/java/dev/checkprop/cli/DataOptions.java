@@ -17,13 +17,18 @@ final class DataOptions {
     }
 
     static Dataset load(String task, Path data, Path idxLabels, int targets, int samples, long seed) throws IOException {
+        return load(task, data, idxLabels, targets, samples, seed, 2);
+    }
+
+    static Dataset load(String task, Path data, Path idxLabels, int targets, int samples, long seed, int turns)
+            throws IOException {
         if (task != null && data != null) {
             throw new IllegalArgumentException("give either --task or --data, not both");
         }
         if (data == null) {
             String t = task == null ? "spirals" : task.toLowerCase(Locale.ROOT);
             return switch (t) {
-                case "spirals" -> Synthetic.spirals(samples, 0.02, seed);
+                case "spirals" -> Synthetic.spirals(samples, turns, 0.02, seed);
                 case "teacher" -> Synthetic.teacher(samples, 16, 4, 32, 3, seed);
                 default -> throw new IllegalArgumentException("unknown task '" + task + "' (expected spirals or teacher)");
             };

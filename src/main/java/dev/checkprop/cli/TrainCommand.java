@@ -47,13 +47,16 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--samples", defaultValue = "4000", description = "samples of a built-in task (default: ${DEFAULT-VALUE})")
     int samples;
 
+    @Option(names = "--turns", defaultValue = "1", description = "turns of each spiral for --task spirals (default: ${DEFAULT-VALUE})")
+    int turns;
+
     @Option(names = "--blocks", defaultValue = "300", description = "residual blocks (default: ${DEFAULT-VALUE})")
     int blocks;
 
     @Option(names = "--width", defaultValue = "64", description = "width of the blocks (default: ${DEFAULT-VALUE})")
     int width;
 
-    @Option(names = "--activation", defaultValue = "tanh", description = "activation of the blocks (default: ${DEFAULT-VALUE})")
+    @Option(names = "--activation", defaultValue = "relu", description = "activation of the blocks (default: ${DEFAULT-VALUE})")
     String activation;
 
     @Option(names = "--dropout", defaultValue = "0", description = "dropout rate after every --dropout-every blocks (default: none)")
@@ -114,7 +117,7 @@ final class TrainCommand implements Callable<Integer> {
         if (epochs < 1 || batch < 1 || blocks < 0 || width < 1 || !(heldOut > 0 && heldOut < 1)) {
             throw new IllegalArgumentException("--epochs, --batch and --width must be >= 1, --blocks >= 0, --held-out in (0, 1)");
         }
-        Dataset all = DataOptions.load(task, data, idxLabels, targets, samples, seed);
+        Dataset all = DataOptions.load(task, data, idxLabels, targets, samples, seed, turns);
         Dataset.Split split = all.split(heldOut, seed);
         Dataset train = split.train();
         if (train.size() < batch) {
