@@ -11,7 +11,7 @@ import java.io.PrintWriter;
  */
 @Command(name = "checkprop", mixinStandardHelpOptions = true, version = "checkprop 0.1.0",
         description = "Memory-aware, checkpointed backpropagation through deep networks.",
-        subcommands = {GradCommand.class, PlanCommand.class, DemoCommand.class, TrainCommand.class, EvalCommand.class, InitCommand.class, DiagnoseCommand.class,
+        subcommands = {GradCommand.class, PlanCommand.class, DemoCommand.class, TrainCommand.class, EvalCommand.class, InitCommand.class, DiagnoseCommand.class, HvpCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

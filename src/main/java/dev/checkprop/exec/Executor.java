@@ -1,5 +1,8 @@
 package dev.checkprop.exec;
 
+import dev.checkprop.hvp.ActivationCurvature;
+import dev.checkprop.hvp.Curvature;
+import dev.checkprop.hvp.LossCurvature;
 import dev.checkprop.kernel.DenseKernels;
 import dev.checkprop.kernel.Kernels;
 import dev.checkprop.nn.Batch;
@@ -38,6 +41,35 @@ import java.util.Arrays;
  * <h2>NOTE [Counting]</h2>
  * The executor keeps its own live set and counters while it runs and checks each action's
  * preconditions itself; it does not read the plan's precomputed statistics.
+ *
+ * <h2>NOTE [Hessian-vector products]</h2>
+ * An executor built by {@link #forHessianProducts} also computes curvature-vector products
+ * ({@link #hessianVector}) with Pearlmutter's R-operator, R{x} = d/dr x(&theta; + r v) at r = 0, in one
+ * forward R-pass and one backward R-pass under the same plan. Every pool buffer then has a twin of
+ * the same size holding R{a<sup>l</sup>}: {@code F l} computes the pair (a<sup>l</sup>, R{a<sup>l</sup>}),
+ * {@code D l} frees both, and the pair is the whole tape of the layer (f' and f''/f' are recovered
+ * from a<sup>l</sup>, see {@link ActivationCurvature}). A state therefore costs twice the bytes of
+ * an activation in this mode; plan budgets with {@link dev.checkprop.hvp.HvpMemory#chain}. The twins
+ * and the extra scratch are allocated only in this mode, and a plain {@link #gradient} call skips
+ * every R computation, so the gradient path neither grows nor slows. With V, v<sub>b</sub> the
+ * direction's parts for layer l, g = &part;L/&part;a<sup>l</sup> and &delta; = g &odot; f'(z):
+ * <pre>
+ * forward   R{z} = (V a^(l-1) + v_b) + W R{a^(l-1)}            (R{a^0} = 0: the second product is skipped)
+ *           R{a} = f'(z) &odot; R{z}                              dense
+ *           R{a} = f'(z) &odot; R{z} + R{a^(l-1)}                 residual
+ *           R{a} = R{a^(l-1)} &odot; m                            dropout
+ * loss      R{g^L} = H_loss R{a^L}                                ({@link LossCurvature})
+ * backward  R{&delta;} = R{g} &odot; f'(z) + g &odot; (f''/f')(a) &odot; R{a}       H; G keeps the first term
+ *           (Cv)_W = R{&delta;} a^(l-1)T + &delta; R{a^(l-1)}T                 H; G keeps the first term
+ *           (Cv)_b = &Sigma;_i R{&delta;}
+ *           R{g^(l-1)} = W^T R{&delta;} + V^T &delta; (+ R{g}, residual)     H; G drops V^T &delta;
+ * </pre>
+ * For a residual block the branch h = f(z) and R{h} = f'(z) &odot; R{z} are recomputed in the backward
+ * pass from (a<sup>l-1</sup>, R{a<sup>l-1</sup>}) by the same operations as the forward, never from
+ * a<sup>l</sup> &minus; a<sup>l-1</sup>. Each sum of two products is rounded once per product and once
+ * for the addition, in the order written, and every product is one kernel call under the bit contract
+ * with the same thread split as the gradient's, so products are bit-identical for every plan, thread
+ * count and kernel path, as gradients are.
  */
 public final class Executor implements AutoCloseable {
 
@@ -67,6 +99,25 @@ public final class Executor implements AutoCloseable {
     private long step;
     private long backwardRecomputations;
     private BackwardObserver observer;
+
+    /**
+     * Hessian mode only (all null otherwise): the R{a} twin of every pool buffer, R{a<sup>l</sup>} of each
+     * live layer, and constant scratch (see {@link #workspace()}).
+     */
+    private final float[][][] rPools;
+    private final float[][] rHolder;
+    private float[] rDelta;
+    private float[] rDeltaNext;
+    private final float[] rScratch;
+    private final float[] rRowScratch;
+    private final float[] rBranch;
+    private final float[] rBranchGradient;
+    private final float[] weightScratch;
+    private final float[] zeroBias;
+    /** During a {@link #hessianVector} call: the curvature, the direction and the product; null otherwise. */
+    private Curvature curvature;
+    private Gradients direction;
+    private Gradients product;
 
     private final WorkerPool workers;
     private final ForwardJob forwardJob = new ForwardJob();
@@ -103,6 +154,24 @@ public final class Executor implements AutoCloseable {
      * operations, so gradients are bit-identical for every thread count.
      */
     public Executor(Network net, Plan plan, int batchSize, DenseKernels kernels, int threads) {
+        this(net, plan, batchSize, kernels, threads, false);
+    }
+
+    /**
+     * Answers an executor that also computes Hessian- and Gauss-Newton-vector products
+     * ({@link #hessianVector}), as {@link #Executor(Network, Plan, int, DenseKernels, int)} otherwise.
+     * It allocates, besides the plain executor's buffers, an R{a} twin of every activation buffer (so
+     * the plan's activation memory doubles: budget it with {@link dev.checkprop.hvp.HvpMemory#chain}),
+     * two R{&part;L/&part;a} buffers, two scratch buffers of the widest layer for R products and the
+     * transposed R{a<sup>l-1</sup>}, a weight-sized scratch of the largest layer, and for residual
+     * networks two more for the recomputed R{h} and its gradient. {@link #gradient} still works
+     * and gives the same bits as on a plain executor.
+     */
+    public static Executor forHessianProducts(Network net, Plan plan, int batchSize, DenseKernels kernels, int threads) {
+        return new Executor(net, plan, batchSize, kernels, threads, true);
+    }
+
+    private Executor(Network net, Plan plan, int batchSize, DenseKernels kernels, int threads, boolean hessian) {
         if (plan.layers() != net.depth()) {
             throw new IllegalArgumentException("plan " + plan.name() + " is for " + plan.layers()
                     + " layers but the network has " + net.depth());
@@ -155,6 +224,37 @@ public final class Executor implements AutoCloseable {
         branchScratch = residual ? new float[delta.length] : null;
         branchGradient = residual ? new float[delta.length] : null;
         evaluations = new int[depth + 1];
+        if (hessian) {
+            rPools = new float[distinct.length][][];
+            for (int c = 0; c < distinct.length; c++) {
+                rPools[c] = new float[need[c]][];
+                for (int j = 0; j < need[c]; j++) {
+                    rPools[c][j] = new float[pools[c][j].length];
+                }
+            }
+            rHolder = new float[depth + 1][];
+            rDelta = new float[delta.length];
+            rDeltaNext = new float[delta.length];
+            rScratch = new float[delta.length];
+            rRowScratch = new float[rowScratch.length];
+            rBranch = residual ? new float[delta.length] : null;
+            rBranchGradient = residual ? new float[delta.length] : null;
+            int maxWeights = 0;
+            for (DenseLayer d : net.layers()) {
+                maxWeights = Math.max(maxWeights, d.weights().length);
+            }
+            weightScratch = new float[maxWeights];
+            zeroBias = new float[maxOut];
+        } else {
+            rPools = null;
+            rHolder = null;
+            rScratch = null;
+            rRowScratch = null;
+            rBranch = null;
+            rBranchGradient = null;
+            weightScratch = null;
+            zeroBias = null;
+        }
         workers = new WorkerPool(threads, "checkprop-executor");
     }
 
@@ -208,25 +308,53 @@ public final class Executor implements AutoCloseable {
         return kernels;
     }
 
-    /** Answers every activation buffer of the pools (the arrays themselves, for memory accounting). */
+    /** Whether this executor was built by {@link #forHessianProducts} and can run {@link #hessianVector}. */
+    public boolean hessianProducts() {
+        return rPools != null;
+    }
+
+    /**
+     * Answers every activation buffer of the pools (the arrays themselves, for memory accounting),
+     * and in Hessian mode their R{a} twins after them.
+     */
     public java.util.List<float[]> activationPool() {
         java.util.List<float[]> all = new java.util.ArrayList<>();
         for (float[][] pool : pools) {
             all.addAll(Arrays.asList(pool));
+        }
+        if (rPools != null) {
+            for (float[][] pool : rPools) {
+                all.addAll(Arrays.asList(pool));
+            }
         }
         return all;
     }
 
     /**
      * Answers the constant scratch arrays: the input transposed, the sample-major copy of a<sup>l-1</sup>
-     * and the two buffers of the gradient flowing backward.
+     * and the two buffers of the gradient flowing backward (and a residual branch's two); in Hessian
+     * mode also the R scratch listed at {@link #forHessianProducts}.
      */
     public java.util.List<float[]> workspace() {
-        return branchScratch == null ? java.util.List.of(inputUnitMajor, rowScratch, delta, deltaNext)
-                : java.util.List.of(inputUnitMajor, rowScratch, delta, deltaNext, branchScratch, branchGradient);
+        java.util.List<float[]> all = new java.util.ArrayList<>(java.util.List.of(inputUnitMajor, rowScratch, delta, deltaNext));
+        if (branchScratch != null) {
+            all.add(branchScratch);
+            all.add(branchGradient);
+        }
+        if (rPools != null) {
+            all.addAll(java.util.List.of(rDelta, rDeltaNext, rScratch, rRowScratch, weightScratch, zeroBias));
+            if (rBranch != null) {
+                all.add(rBranch);
+                all.add(rBranchGradient);
+            }
+        }
+        return java.util.List.copyOf(all);
     }
 
-    /** Answers the bytes of activation payload the pools hold: what this plan costs, whatever is live. */
+    /**
+     * Answers the bytes of activation payload the pools hold: what this plan costs, whatever is live
+     * (twice the plain figure in Hessian mode, the R{a} twins included).
+     */
     public long poolPayloadBytes() {
         long b = 0;
         for (float[][] pool : pools) {
@@ -234,7 +362,7 @@ public final class Executor implements AutoCloseable {
                 b += 4L * buf.length;
             }
         }
-        return b;
+        return rPools == null ? b : 2 * b;
     }
 
     /**
@@ -317,6 +445,83 @@ public final class Executor implements AutoCloseable {
      */
     public double gradient(Batch data, Loss loss, Gradients out, int probeAction, PeakProbe probe) {
         checkShapes(data, loss, out);
+        return run(data, loss, out, probeAction, probe);
+    }
+
+    /**
+     * Computes, in one forward R-pass and one backward R-pass under this executor's plan, the product
+     * C&middot;v of the mean loss's curvature C (the Hessian H or the Gauss-Newton matrix G, see
+     * {@link Curvature}) with a direction v over all parameters, together with the loss and its
+     * gradient, which come free in the same passes. The plan runs as for {@link #gradient}, with every
+     * state a pair (a<sup>l</sup>, R{a<sup>l</sup>}), so forward evaluations and live buffers are
+     * counted as for a gradient, and live bytes twice (see the class notes). The loss and the
+     * gradient are bit-identical to {@link #gradient}'s; the product is bit-identical for every plan,
+     * thread count and kernel path. Dropout layers use the masks of the current {@link #setStep step},
+     * held fixed (C is the curvature of the loss with that mask). Allocates nothing.
+     *
+     * @param data        a batch of at most {@link #batchSize()} samples. Not modified.
+     * @param loss        the loss
+     * @param v           the direction, shaped like the parameters (V<sup>l</sup> like W<sup>l</sup>,
+     *                    v<sub>b</sub><sup>l</sup> like b<sup>l</sup>). Not modified.
+     * @param outGradient receives &part;L/&part;&theta; (overwritten), or null to skip the gradient's
+     *                    weight and bias products (the gradient flowing backward is needed anyway)
+     * @param outProduct  receives C&middot;v, shaped like the parameters. Modified (overwritten).
+     * @param curvature   {@link Curvature#HESSIAN} or {@link Curvature#GAUSS_NEWTON}
+     * @return the loss value
+     * @throws IllegalStateException    if the executor was not built by {@link #forHessianProducts}
+     * @throws IllegalArgumentException on a shape or target mismatch, or if {@code outProduct} or
+     *                                  {@code outGradient} shares an array with {@code v} or with each other
+     *                                  (before any layer runs)
+     */
+    public double hessianVector(Batch data, Loss loss, Gradients v, Gradients outGradient, Gradients outProduct,
+                                Curvature curvature) {
+        if (rPools == null) {
+            throw new IllegalStateException("this executor has no R buffers: build it with Executor.forHessianProducts"
+                    + " to compute Hessian-vector products");
+        }
+        java.util.Objects.requireNonNull(curvature, "curvature");
+        checkShaped("the product", outProduct);
+        checkShapes(data, loss, outProduct);
+        checkShaped("the direction v", v);
+        if (outGradient != null) {
+            checkShaped("the gradient", outGradient);
+        }
+        for (int l = 1; l <= depth; l++) {
+            if (net.layer(l).hasParameters() && (shares(v, outProduct, l) || (outGradient != null
+                    && (shares(v, outGradient, l) || shares(outGradient, outProduct, l))))) {
+                throw new IllegalArgumentException("the direction v, the gradient and the product must be distinct arrays"
+                        + " (layer " + l + " shares one)");
+            }
+        }
+        this.curvature = curvature;
+        this.direction = v;
+        this.product = outProduct;
+        try {
+            return run(data, loss, outGradient, -1, null);
+        } finally {
+            this.curvature = null;
+            this.direction = null;
+            this.product = null;
+        }
+    }
+
+    private static boolean shares(Gradients a, Gradients b, int l) {
+        return a.weights(l) == b.weights(l) || a.bias(l) == b.bias(l);
+    }
+
+    private void checkShaped(String what, Gradients g) {
+        if (g.depth() != depth) {
+            throw new IllegalArgumentException(what + " is for " + g.depth() + " layers, the network has " + depth);
+        }
+        for (int l = 1; l <= depth; l++) {
+            if (g.weights(l).length != net.layer(l).weights().length || g.bias(l).length != net.layer(l).bias().length) {
+                throw new IllegalArgumentException(what + ": layer " + l + " is not shaped like its parameters");
+            }
+        }
+    }
+
+    /** Runs the plan; {@link #curvature} non-null adds the R-passes. {@code out} is null only in an R run. */
+    private double run(Batch data, Loss loss, Gradients out, int probeAction, PeakProbe probe) {
         resetCounters();
         n = data.size();
         final int n = this.n;
@@ -330,6 +535,9 @@ public final class Executor implements AutoCloseable {
                 case LOSS -> {
                     requireLive(depth, i);
                     lastLoss = loss.lossAndGradient(holder[depth], net.outputWidth(), data, delta);
+                    if (curvature != null) {
+                        LossCurvature.rGradient(loss, holder[depth], rHolder[depth], net.outputWidth(), data, rDelta);
+                    }
                     position = depth;
                 }
                 case BACKWARD -> {
@@ -421,6 +629,9 @@ public final class Executor implements AutoCloseable {
             }
         }
         Arrays.fill(holder, null);
+        if (rHolder != null) {
+            Arrays.fill(rHolder, null);
+        }
     }
 
     private void forward(int l) {
@@ -439,13 +650,18 @@ public final class Executor implements AutoCloseable {
         final float[] outBuf = pools[c][idx];
         final DenseLayer d = net.layer(l);
         forwardJob.set(d, l, in, outBuf);
+        if (curvature != null) {
+            // R{a^0} = 0: no buffer, the job skips the terms that would multiply it.
+            forwardJob.setR(l == 1 ? null : rHolder[l - 1], rPools[c][idx]);
+            rHolder[l] = rPools[c][idx];
+        }
         workers.run(forwardJob);
         holder[l] = outBuf;
         holderIndex[l] = idx;
         evaluations[l]++;
         forwardEvaluations++;
         liveBuffers++;
-        liveBytes += 4L * d.outputWidth() * n;
+        liveBytes += stateBytes(l);
         if (liveBuffers > peakLiveBuffers) {
             peakLiveBuffers = liveBuffers;
         }
@@ -461,8 +677,16 @@ public final class Executor implements AutoCloseable {
         final int c = classOf[l];
         freeStacks[c][freeTop[c]++] = holderIndex[l];
         holder[l] = null;
+        if (rHolder != null) {
+            rHolder[l] = null;
+        }
         liveBuffers--;
-        liveBytes -= 4L * net.width(l) * n;
+        liveBytes -= stateBytes(l);
+    }
+
+    /** Payload bytes of the state of layer l in the current run: a<sup>l</sup>, and R{a<sup>l</sup>} in an R run. */
+    private long stateBytes(int l) {
+        return (curvature == null ? 4L : 8L) * net.width(l) * n;
     }
 
     private void requireLive(int l, int action) {
@@ -504,6 +728,11 @@ public final class Executor implements AutoCloseable {
             final float[] t = delta;
             delta = deltaNext;
             deltaNext = t;
+            if (curvature != null) {
+                final float[] r = rDelta;
+                rDelta = rDeltaNext;
+                rDeltaNext = r;
+            }
         }
     }
 
@@ -518,18 +747,54 @@ public final class Executor implements AutoCloseable {
         return (int) ((long) n * part / parts);
     }
 
-    /** F l: z = W a + b and a = f(z) for the part's batch columns. */
+    /**
+     * R{z} = (V a + v<sub>b</sub>) + W R{a} into {@code rz} for batch columns i0..i1: two kernel calls and
+     * one rounded addition per element, in that order; the second product is skipped when
+     * {@code rIn} is null (R{a<sup>0</sup>} = 0). Uses {@link #rScratch} for the second product.
+     */
+    private void rPreActivation(DenseLayer d, int l, float[] in, float[] rIn, float[] rz, int i0, int i1) {
+        final int nOut = d.outputWidth();
+        final int nIn = d.inputWidth();
+        kernels.forward(nOut, nIn, n, direction.weights(l), direction.bias(l), in, rz, i0, i1);
+        if (rIn != null) {
+            kernels.forward(nOut, nIn, n, d.weights(), zeroBias, rIn, rScratch, i0, i1);
+            addColumns(rz, rScratch, nOut, i0, i1);
+        }
+    }
+
+    /** {@code dst[u*n + i] += src[u*n + i]} for rows u &lt; rows and columns i0..i1. */
+    private void addColumns(float[] dst, float[] src, int rows, int i0, int i1) {
+        final int n = this.n;
+        for (int u = 0; u < rows; u++) {
+            final int base = u * n;
+            for (int i = i0; i < i1; i++) {
+                dst[base + i] += src[base + i];
+            }
+        }
+    }
+
+    /** F l: z = W a + b and a = f(z) for the part's batch columns; in an R run also R{a}. */
     private final class ForwardJob implements WorkerPool.Job {
         private DenseLayer layer;
         private int layerIndex;
         private float[] in;
         private float[] out;
+        /** R{a<sup>l-1</sup>} (null for l = 1) and R{a<sup>l</sup>}; {@code rOut} null outside an R run. */
+        private float[] rIn;
+        private float[] rOut;
 
         void set(DenseLayer d, int l, float[] input, float[] output) {
             layer = d;
             layerIndex = l;
             in = input;
             out = output;
+            rIn = null;
+            rOut = null;
+        }
+
+        void setR(float[] rInput, float[] rOutput) {
+            rIn = rInput;
+            rOut = rOutput;
         }
 
         @Override
@@ -542,14 +807,33 @@ public final class Executor implements AutoCloseable {
             final int nOut = layer.outputWidth();
             if (layer.kind() == DenseLayer.Kind.DROPOUT) {
                 dropout(layer, layerIndex, in, out, i0, i1);
+                if (rOut != null) {
+                    if (rIn == null) {
+                        for (int u = 0; u < nOut; u++) {
+                            Arrays.fill(rOut, u * n + i0, u * n + i1, 0f);
+                        }
+                    } else {
+                        dropout(layer, layerIndex, rIn, rOut, i0, i1);
+                    }
+                }
                 return;
             }
             kernels.forward(nOut, layer.inputWidth(), n, layer.weights(), layer.bias(), in, out, i0, i1);
+            if (rOut != null) {
+                rPreActivation(layer, layerIndex, in, rIn, rOut, i0, i1);
+            }
             if (i0 == 0 && i1 == n) {
                 layer.activation().applyInPlace(kernels, out, 0, nOut * n);
+                if (rOut != null) {
+                    // R{f(z)} = f'(z) R{z}, f' from the output f(z) (before a residual's skip is added).
+                    layer.activation().backwardInPlace(kernels, out, rOut, 0, nOut * n);
+                }
             } else {
                 for (int o = 0; o < nOut; o++) {
                     layer.activation().applyInPlace(kernels, out, o * n + i0, o * n + i1);
+                    if (rOut != null) {
+                        layer.activation().backwardInPlace(kernels, out, rOut, o * n + i0, o * n + i1);
+                    }
                 }
             }
             if (layer.kind() == DenseLayer.Kind.RESIDUAL) {
@@ -558,6 +842,9 @@ public final class Executor implements AutoCloseable {
                     for (int i = i0; i < i1; i++) {
                         out[base + i] += in[base + i];
                     }
+                }
+                if (rOut != null && rIn != null) {
+                    addColumns(rOut, rIn, nOut, i0, i1);
                 }
             }
         }
@@ -583,12 +870,15 @@ public final class Executor implements AutoCloseable {
      * B l in phases, each a job over all threads:
      * <ul>
      * <li>{@link #BRANCH} (residual only, by batch columns): recompute h = f(W a^(l-1) + b) — f' cannot
-     *     be recovered accurately from a^l &minus; a^(l-1) — and the branch gradient g &odot; f'(h);</li>
-     * <li>{@link #ROWS} (by output rows): for a dense layer, f' applied to the incoming gradient; the
-     *     bias gradient; the sample-major copy of a^(l-1);</li>
-     * <li>{@link #PRODUCTS}: the weight gradient by output rows and the gradient for a^(l-1) by batch
-     *     columns (plus the skip connection's identity term for a residual block);</li>
-     * <li>{@link #DROPOUT} (by batch columns): the gradient through the replayed mask.</li>
+     *     be recovered accurately from a^l &minus; a^(l-1) — and the branch gradient g &odot; f'(h); in an
+     *     R run also R{h} = f'(z) R{z} and R{&delta;};</li>
+     * <li>{@link #ROWS} (by output rows): for a dense layer, R{&delta;} (in an R run, while g is still
+     *     intact) and f' applied to the incoming gradient; the bias gradient (and R{&delta;}'s sum); the
+     *     sample-major copies of a^(l-1) and R{a^(l-1)};</li>
+     * <li>{@link #PRODUCTS}: the weight gradient (and the product's weight part) by output rows and the
+     *     gradient for a^(l-1) (and its R) by batch columns, plus the skip connection's identity term
+     *     for a residual block;</li>
+     * <li>{@link #DROPOUT} (by batch columns): the gradient (and its R) through the replayed mask.</li>
      * </ul>
      */
     private final class BackwardJob implements WorkerPool.Job {
@@ -599,6 +889,7 @@ public final class Executor implements AutoCloseable {
 
         private int l;
         private Batch data;
+        /** The gradient's output, null in an R run that skips it. */
         private Gradients out;
         int phase;
 
@@ -615,9 +906,14 @@ public final class Executor implements AutoCloseable {
             final int nIn = d.inputWidth();
             final int n = Executor.this.n;
             final boolean residual = d.kind() == DenseLayer.Kind.RESIDUAL;
+            final boolean r = curvature != null;
+            // The full Hessian's extra terms; Gauss-Newton drops them (see the class notes).
+            final boolean second = curvature == Curvature.HESSIAN;
             // The gradient with respect to z: in place in delta for a dense layer, beside it for a residual one.
             final float[] g = residual ? branchGradient : delta;
+            final float[] rg = residual ? rBranchGradient : rDelta;
             final float[] in = l == 1 ? inputUnitMajor : holder[l - 1];
+            final float[] rIn = !r || l == 1 ? null : rHolder[l - 1];
             switch (phase) {
                 case BRANCH -> {
                     final int i0 = rangeStart(n, part, parts);
@@ -626,41 +922,87 @@ public final class Executor implements AutoCloseable {
                         return;
                     }
                     kernels.forward(nOut, nIn, n, d.weights(), d.bias(), in, branchScratch, i0, i1);
+                    if (r) {
+                        rPreActivation(d, l, in, rIn, rBranch, i0, i1);
+                    }
                     for (int o = 0; o < nOut; o++) {
                         final int a = o * n + i0;
                         final int b = o * n + i1;
                         d.activation().applyInPlace(kernels, branchScratch, a, b);
                         System.arraycopy(delta, a, branchGradient, a, b - a);
                         d.activation().backwardInPlace(kernels, branchScratch, branchGradient, a, b);
+                        if (r) {
+                            // R{h} = f'(z) R{z}, as the forward computed it; then R{delta} of the branch.
+                            d.activation().backwardInPlace(kernels, branchScratch, rBranch, a, b);
+                            System.arraycopy(rDelta, a, rBranchGradient, a, b - a);
+                            d.activation().backwardInPlace(kernels, branchScratch, rBranchGradient, a, b);
+                            if (second) {
+                                ActivationCurvature.addCurvatureTerm(d.activation(), branchScratch, rBranch, delta,
+                                        rBranchGradient, a, b);
+                            }
+                        }
                     }
                 }
                 case ROWS -> {
                     final int o0 = rowStart(nOut, part, parts);
                     final int o1 = rowStart(nOut, part + 1, parts);
                     if (!residual) {
+                        if (r) {
+                            // Before delta turns from g into g (.) f': the curvature term needs g.
+                            d.activation().backwardInPlace(kernels, holder[l], rDelta, o0 * n, o1 * n);
+                            if (second) {
+                                ActivationCurvature.addCurvatureTerm(d.activation(), holder[l], rHolder[l], delta, rDelta,
+                                        o0 * n, o1 * n);
+                            }
+                        }
                         d.activation().backwardInPlace(kernels, holder[l], g, o0 * n, o1 * n);
                     }
-                    DenseKernels.biasGradient(n, g, out.bias(l), o0, o1);
+                    if (out != null) {
+                        DenseKernels.biasGradient(n, g, out.bias(l), o0, o1);
+                    }
+                    if (r) {
+                        DenseKernels.biasGradient(n, rg, product.bias(l), o0, o1);
+                    }
                     if (l > 1 && part == 0) {
                         DenseKernels.transpose(nIn, n, holder[l - 1], rowScratch);
+                    }
+                    if (r && second && l > 1 && part == parts - 1) {
+                        DenseKernels.transpose(nIn, n, rIn, rRowScratch);
                     }
                 }
                 case PRODUCTS -> {
                     final int o0 = rowStart(nOut, part, parts);
                     final int o1 = rowStart(nOut, part + 1, parts);
                     final float[] aRows = l == 1 ? data.inputs() : rowScratch;
-                    kernels.weightGradient(nOut, nIn, n, g, aRows, out.weights(l), o0, o1);
+                    if (out != null) {
+                        kernels.weightGradient(nOut, nIn, n, g, aRows, out.weights(l), o0, o1);
+                    }
+                    if (r) {
+                        final float[] pw = product.weights(l);
+                        kernels.weightGradient(nOut, nIn, n, rg, aRows, pw, o0, o1);
+                        if (second && l > 1) {
+                            kernels.weightGradient(nOut, nIn, n, g, rRowScratch, weightScratch, o0, o1);
+                            for (int j = o0 * nIn; j < o1 * nIn; j++) {
+                                pw[j] += weightScratch[j];
+                            }
+                        }
+                    }
                     if (l > 1) {
                         final int i0 = rangeStart(n, part, parts);
                         final int i1 = rangeStart(n, part + 1, parts);
                         if (i0 < i1) {
                             kernels.backwardInput(nOut, nIn, n, d.weights(), g, deltaNext, i0, i1);
                             if (residual) {
-                                for (int k = 0; k < nIn; k++) {
-                                    final int base = k * n;
-                                    for (int i = i0; i < i1; i++) {
-                                        deltaNext[base + i] += delta[base + i];
-                                    }
+                                addColumns(deltaNext, delta, nIn, i0, i1);
+                            }
+                            if (r) {
+                                kernels.backwardInput(nOut, nIn, n, d.weights(), rg, rDeltaNext, i0, i1);
+                                if (second) {
+                                    kernels.backwardInput(nOut, nIn, n, direction.weights(l), g, rScratch, i0, i1);
+                                    addColumns(rDeltaNext, rScratch, nIn, i0, i1);
+                                }
+                                if (residual) {
+                                    addColumns(rDeltaNext, rDelta, nIn, i0, i1);
                                 }
                             }
                         }
@@ -672,6 +1014,9 @@ public final class Executor implements AutoCloseable {
                         final int i1 = rangeStart(n, part + 1, parts);
                         if (i0 < i1) {
                             dropout(d, l, delta, deltaNext, i0, i1);
+                            if (r) {
+                                dropout(d, l, rDelta, rDeltaNext, i0, i1);
+                            }
                         }
                     }
                 }

@@ -1,0 +1,141 @@
+package dev.checkprop.cli;
+
+import dev.checkprop.exec.Executor;
+import dev.checkprop.exec.RunStats;
+import dev.checkprop.hvp.Curvature;
+import dev.checkprop.hvp.DirectionFile;
+import dev.checkprop.hvp.Directions;
+import dev.checkprop.hvp.HvpMemory;
+import dev.checkprop.io.ModelFile;
+import dev.checkprop.kernel.Kernels;
+import dev.checkprop.memory.ArrayLayout;
+import dev.checkprop.nn.Batch;
+import dev.checkprop.nn.Gradients;
+import dev.checkprop.nn.Loss;
+import dev.checkprop.nn.Network;
+import dev.checkprop.plan.Plan;
+import dev.checkprop.plan.Planners;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code hvp}: one Hessian-vector (or Gauss-Newton-vector) product of a saved model's mean loss on a
+ * saved batch, along a saved direction, under a checkpoint plan. The direction and the product use
+ * the model's tensor names ({@link DirectionFile}). Public, unlike the other commands, so that tests
+ * outside this package can run it.
+ */
+@Command(name = "hvp", mixinStandardHelpOptions = true,
+        description = "Compute H·v (or the Gauss-Newton G·v) of a model's loss on a batch under a checkpoint plan.")
+public final class HvpCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, description = "model safetensors file")
+    Path model;
+
+    @Option(names = "--data", required = true, description = "data safetensors file (x, and y or labels)")
+    Path data;
+
+    @Option(names = "--loss", required = true, description = "mse or softmax-ce")
+    String loss;
+
+    @Option(names = "--vector", required = true, description = "direction v: safetensors file with the model's tensor names")
+    Path vector;
+
+    @Option(names = "--plan", defaultValue = "full", description = "full | uniform:K | sqrt | binomial:S | optimal:M | budget:BYTES;"
+            + " a budget counts each layer's state as the pair (a, R{a}), twice an activation (default: ${DEFAULT-VALUE})")
+    String plan;
+
+    @Option(names = "--out", required = true, description = "product safetensors file to write (the model's tensor names)")
+    Path out;
+
+    @Option(names = "--gauss-newton", description = "the Gauss-Newton product G·v = Jᵀ H_loss J v instead of H·v")
+    boolean gaussNewton;
+
+    @Option(names = "--report", description = "JSON report file to write")
+    Path report;
+
+    @Option(names = "--threads", description = "threads (default: all cores)")
+    Integer threads;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        java.io.PrintWriter console = spec.commandLine().getOut();
+        Loss lossFn = Loss.parse(loss);
+        var planner = Planners.parse(plan);
+        Network net = ModelFile.load(model);
+        Batch batch = ModelFile.loadData(data, lossFn);
+        lossFn.checkCompatible(net, batch);
+        if (batch.inputWidth() != net.inputWidth()) {
+            throw new IllegalArgumentException(data + ": x has width " + batch.inputWidth() + " but " + model
+                    + " takes inputs of width " + net.inputWidth());
+        }
+        Gradients v = DirectionFile.read(vector, net);
+        // The planners that read sizes and costs (budget:, optimal:) see the Hessian mode's: two arrays
+        // per state, up to three products per forward; heap footprints, as PlanSelection budgets.
+        Plan p = planner.plan(HvpMemory.chain(net, batch.size(), ArrayLayout.current().heapFootprint()));
+        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (nThreads < 1) {
+            throw new IllegalArgumentException("--threads must be >= 1, got " + nThreads);
+        }
+        Curvature curvature = gaussNewton ? Curvature.GAUSS_NEWTON : Curvature.HESSIAN;
+        Gradients g = Gradients.zerosLike(net);
+        Gradients hv = Gradients.zerosLike(net);
+        double value;
+        double seconds;
+        RunStats run;
+        String kernel;
+        try (Executor ex = Executor.forHessianProducts(net, p, batch.size(), Kernels.get(), nThreads)) {
+            long t0 = System.nanoTime();
+            value = ex.hessianVector(batch, lossFn, v, g, hv, curvature);
+            seconds = (System.nanoTime() - t0) / 1e9;
+            run = ex.lastRun();
+            kernel = ex.kernels().name();
+        }
+        double vHv = Directions.dot(v, hv);
+        DirectionFile.toSafeTensors(net, hv, Map.of("loss", Double.toString(value), "product", curvature.label(),
+                "v_dot_product", Double.toString(vHv))).write(out);
+
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("plan", p.name());
+        r.put("product", curvature.label());
+        r.put("layers", net.depth());
+        r.put("batch", batch.size());
+        r.put("loss_function", lossFn.cliName());
+        r.put("loss", value);
+        r.put("v_norm", Directions.norm(v));
+        r.put("product_norm", Directions.norm(hv));
+        r.put("gradient_norm", Directions.norm(g));
+        r.put("v_dot_product", vHv);
+        r.put("forward_evaluations", run.forwardEvaluations());
+        r.put("peak_live_buffers", run.peakLiveBuffers());
+        r.put("peak_state_bytes", run.peakActivationBytes());
+        r.put("state_bytes_full_storage", fullStorageStateBytes(net, batch.size()));
+        r.put("seconds", seconds);
+        r.put("threads", nThreads);
+        r.put("kernel", kernel);
+        if (report != null) {
+            Reports.write(r, report);
+        }
+        console.printf("%s: %s, loss %.6g, v·%s %.6g, %d forward evaluations (L = %d), peak %d live states = %s,"
+                        + " %.4f s (%s kernels, %d threads)%n",
+                p.name(), curvature == Curvature.HESSIAN ? "H·v" : "G·v", value, curvature == Curvature.HESSIAN ? "Hv" : "Gv",
+                vHv, run.forwardEvaluations(), net.depth(), run.peakLiveBuffers(), Bytes.format(run.peakActivationBytes()),
+                seconds, kernel, nThreads);
+        return 0;
+    }
+
+    /**
+     * The bytes, array headers included, of every layer's (a, R{a}) state at once: what full storage
+     * holds at its peak in this mode, the scale against which a plan's peak is to be read.
+     */
+    private static long fullStorageStateBytes(Network net, int batch) {
+        return HvpMemory.chain(net, batch, ArrayLayout.current()).totalBytes();
+    }
+}
