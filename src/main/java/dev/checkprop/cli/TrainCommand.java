@@ -5,7 +5,11 @@ import dev.checkprop.data.Dataset;
 import dev.checkprop.data.Synthetic;
 import dev.checkprop.exec.RunStats;
 import dev.checkprop.io.ModelFile;
+import dev.checkprop.memory.ArrayLayout;
 import dev.checkprop.memory.HeapBudget;
+import dev.checkprop.hvp.HvpMemory;
+import dev.checkprop.plan.Plan;
+import dev.checkprop.train.HessianFree;
 import dev.checkprop.memory.PlanSelection;
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.Loss;
@@ -68,7 +72,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--plan", defaultValue = "auto", description = "auto | budget:BYTES | full | uniform:K | sqrt | binomial:S | optimal:M (default: ${DEFAULT-VALUE})")
     String plan;
 
-    @Option(names = "--optimizer", defaultValue = "adam", description = "sgd | momentum | adam | adamw (default: ${DEFAULT-VALUE})")
+    @Option(names = "--optimizer", defaultValue = "adam",
+            description = "sgd | momentum | adam | adamw | hessian-free (default: ${DEFAULT-VALUE})")
     String optimizer;
 
     @Option(names = "--lr", defaultValue = "1e-3", description = "learning rate (default: ${DEFAULT-VALUE})")
@@ -137,19 +142,31 @@ final class TrainCommand implements Callable<Integer> {
         Batcher batcher = new Batcher(train, batch, seed);
         long totalSteps = (long) epochs * batcher.stepsPerEpoch();
         LearningRate rate = LearningRate.parse(schedule, lr, Math.toIntExact(totalSteps));
-        Optimizer opt = Optimizers.create(optimizer, net, rate, momentum, weightDecay);
-        long[] stateLengths = opt.stateArrays().stream().mapToLong(a -> a.length).toArray();
+        boolean hf = optimizer.equalsIgnoreCase("hessian-free");
+        Optimizer opt = hf ? null : Optimizers.create(optimizer, net, rate, momentum, weightDecay);
+        long[] stateLengths = hf ? hessianFreeState(net) : opt.stateArrays().stream().mapToLong(a -> a.length).toArray();
         PlanSelection.Selection sel = PlanSelection.select(plan, net, batch, loss != Loss.MSE, stateLengths);
         HeapBudget.check(sel.plan().name(), sel.predicted());
+        Plan chosen = sel.plan();
+        if (hf) {
+            if (sel.microBatches() > 1) {
+                throw new IllegalStateException("hessian-free does not split batches: " + sel.explanation());
+            }
+            if (sel.budgetBytes() >= 0) {
+                // Curvature products keep (a, R{a}) pairs: plan the same budget for states twice as large.
+                chosen = HvpMemory.budgetPlan(net, batch, sel.budgetBytes(), ArrayLayout.current().heapFootprint());
+            }
+        }
 
         console.printf("%s%n", net);
         console.printf("data: %d training, %d held-out samples; %s, %s, batch %d, %d epochs of %d steps%n",
-                train.size(), split.heldOut().size(), loss.cliName(), opt, batch, epochs, batcher.stepsPerEpoch());
+                train.size(), split.heldOut().size(), loss.cliName(), hf ? "hessian-free" : opt, batch, epochs,
+                batcher.stepsPerEpoch());
         console.printf("%s%n", sel.explanation());
         console.printf("memory: peak activations %s, total predicted %s of %s usable heap; %d forward evaluations per step"
                         + " (L = %d)%n%n", HeapBudget.human(sel.predicted().peakLiveBytes()),
                 HeapBudget.human(sel.predicted().total()), HeapBudget.human(HeapBudget.usable()),
-                sel.plan().stats().forwardEvaluations() * sel.microBatches(), net.depth());
+                chosen.stats().forwardEvaluations() * sel.microBatches(), net.depth());
         console.flush();
 
         boolean bar = progress && System.console() != null;
@@ -159,8 +176,8 @@ final class TrainCommand implements Callable<Integer> {
         Evaluation trainEval;
         Evaluation heldEval;
         RunStats stats;
-        try (Trainer trainer = new Trainer(net, loss, batcher, opt, sel.plan(), sel.microBatches(), sel.microBatchSize(),
-                nThreads)) {
+        try (Trainer trainer = hf ? Trainer.hessianFree(net, loss, batcher, chosen, nThreads, HessianFree.Settings.defaults())
+                : new Trainer(net, loss, batcher, opt, chosen, sel.microBatches(), sel.microBatchSize(), nThreads)) {
             long step = 0;
             for (int epoch = 1; epoch <= epochs; epoch++) {
                 double sum = 0;
@@ -198,12 +215,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         console.printf(Locale.ROOT, "%ndone in %.1f s: plan %s, peak activations %s (executor counted %s payload),"
                         + " %d forward evaluations per step for %d layers%s%n",
-                seconds, sel.plan().name(), HeapBudget.human(sel.predicted().peakLiveBytes()),
+                seconds, chosen.name(), HeapBudget.human(sel.predicted().peakLiveBytes()),
                 HeapBudget.human(stats.peakActivationBytes()), stats.forwardEvaluations() * sel.microBatches(), net.depth(),
                 sel.microBatches() > 1 ? " (" + sel.microBatches() + " micro-batches)" : "");
         console.printf(Locale.ROOT, "final: train loss %.4f%s, held-out loss %.4f%s%n", trainEval.loss(),
                 acc(trainEval), heldEval.loss(), acc(heldEval));
-        summary.put("plan", sel.plan().name());
+        summary.put("plan", chosen.name());
         summary.put("layers", net.depth());
         summary.put("parameters", net.parameterCount());
         summary.put("batch", batch);
@@ -214,7 +231,7 @@ final class TrainCommand implements Callable<Integer> {
         summary.put("peak_activation_bytes", sel.predicted().peakLiveBytes());
         summary.put("predicted_total_bytes", sel.predicted().total());
         summary.put("forward_evaluations_per_step", stats.forwardEvaluations() * sel.microBatches());
-        summary.put("optimizer", opt.toString());
+        summary.put("optimizer", hf ? "hessian-free" : opt.toString());
         summary.put("epochs", epochs);
         summary.put("seconds", seconds);
         summary.put("threads", nThreads);
@@ -226,6 +243,19 @@ final class TrainCommand implements Callable<Integer> {
             Reports.write(summary, report);
         }
         return 0;
+    }
+
+    /** The Hessian-free optimizer's state: six gradient-shaped vectors and a parameter backup. */
+    private static long[] hessianFreeState(Network net) {
+        long[] lengths = new long[7 * 2 * net.depth()];
+        int j = 0;
+        for (int copy = 0; copy < 7; copy++) {
+            for (int l = 1; l <= net.depth(); l++) {
+                lengths[j++] = net.layer(l).weights().length;
+                lengths[j++] = net.layer(l).bias().length;
+            }
+        }
+        return lengths;
     }
 
     private static String acc(Evaluation e) {

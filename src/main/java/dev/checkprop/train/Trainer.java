@@ -29,6 +29,7 @@ public final class Trainer implements AutoCloseable {
     private final Executor exec;
     private final MicroBatches micro;
     private final Gradients gradients;
+    private final HessianFree hessianFree;
 
     /**
      * @param plan         the plan, for micro-batches of {@code microBatchSize} samples
@@ -43,12 +44,41 @@ public final class Trainer implements AutoCloseable {
         this.exec = new Executor(net, plan, microBatchSize, Kernels.get(), threads);
         this.micro = new MicroBatches(exec, microBatches);
         this.gradients = Gradients.zerosLike(net);
+        this.hessianFree = null;
+    }
+
+    private Trainer(Network net, Loss loss, Batcher batcher, Plan plan, int threads, HessianFree.Settings settings) {
+        this.net = net;
+        this.loss = loss;
+        this.batcher = batcher;
+        this.exec = Executor.forHessianProducts(net, plan, batcher.batchSize(), Kernels.get(), threads);
+        this.hessianFree = new HessianFree(exec, loss, settings);
+        this.optimizer = hessianFree;
+        this.micro = null;
+        this.gradients = null;
+    }
+
+    /**
+     * A trainer whose steps are Hessian-free (truncated Newton) steps: the executor is built for
+     * Gauss-Newton products, so {@code plan} holds (a, R{a}) pairs and should be planned for them
+     * (see {@link dev.checkprop.hvp.HvpMemory}). No micro-batching.
+     */
+    public static Trainer hessianFree(Network net, Loss loss, Batcher batcher, Plan plan, int threads,
+                                      HessianFree.Settings settings) {
+        return new Trainer(net, loss, batcher, plan, threads, settings);
     }
 
     /** Runs step {@code step}: gradient of its mini-batch, then the update. Answers the mini-batch loss. */
     public double step(long step) {
         Batch b = batcher.batch(step);
         exec.setStep(step);
+        if (hessianFree != null) {
+            double value = hessianFree.step(b, Math.toIntExact(step)).loss();
+            if (!Double.isFinite(value)) {
+                throw new IllegalStateException("the loss became " + value + " at step " + step);
+            }
+            return value;
+        }
         double value = micro.gradient(b, loss, gradients);
         if (!Double.isFinite(value)) {
             throw new IllegalStateException("the loss became " + value + " at step " + step
@@ -63,7 +93,12 @@ public final class Trainer implements AutoCloseable {
         return exec;
     }
 
-    /** Answers the gradients of the last step (backing arrays). */
+    /** Answers the optimizer. */
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    /** Answers the gradients of the last step (backing arrays; null for Hessian-free). */
     public Gradients gradients() {
         return gradients;
     }
