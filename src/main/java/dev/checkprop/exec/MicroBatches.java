@@ -28,7 +28,8 @@ public final class MicroBatches {
         }
         this.exec = exec;
         this.parts = parts;
-        this.scratch = Gradients.zerosLike(exec.network());
+        // Only accumulation needs a second set of gradients; memory accounting counts it only then.
+        this.scratch = parts > 1 ? Gradients.zerosLike(exec.network()) : null;
     }
 
     /** Answers k. */

@@ -68,7 +68,8 @@ public final class PlanSelection {
         for (long len : optimizerLengths) {
             optimizer += layout.floatArray(len);
         }
-        long slices = microBatch < fullBatch ? MemoryModel.batchBytes(net, microBatch, labels, layout) : 0;
+        // Accumulating micro-batches needs a slice of the batch and a second set of gradients.
+        long slices = microBatch < fullBatch ? MemoryModel.batchBytes(net, microBatch, labels, layout) + params : 0;
         return 2 * params + optimizer + MemoryModel.batchBytes(net, fullBatch, labels, layout) + slices
                 + MemoryModel.workspaceBytes(net, microBatch, layout);
     }

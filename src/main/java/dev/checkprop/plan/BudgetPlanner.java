@@ -22,21 +22,23 @@ import java.util.Objects;
  *     buffers. Exact.</li>
  * <li>{@code piecewise}: every size but the last equal, every cost but the first and the last equal,
  *     the shape of real networks (input and output widths differ): {@link PiecewiseDp}, the general
- *     persistent program specialised, O(L<sup>2</sup>&middot;M) for M = &lfloor;budget/b&rfloor;. Exact.</li>
- * <li>{@code persistent}: every size but the last equal, costs arbitrary: {@link SlotDp} with a
- *     quantum q of the sizes' gcd when the budget is at most S quanta (S the slot limit): exact;
- *     otherwise q is coarser (sizes rounded up, see {@code SlotDp}) and the result is approximate.</li>
+ *     persistent program specialised, O(L<sup>2</sup>&middot;M) for M = &lfloor;budget/b&rfloor;. Exact.
+ *     (Beyond the work limit of the persistent program below, e.g. L = 10<sup>4</sup> with a large M,
+ *     the next applicable method serves.)</li>
+ * <li>{@code persistent}: every size but the last equal (b), costs arbitrary: {@link SlotDp} with a
+ *     quantum of b (checkpoints are never a<sup>L</sup>) when the budget is at most S quanta (S the
+ *     slot limit): exact; otherwise the quantum is coarser (sizes rounded up, see {@code SlotDp}) and
+ *     the result is approximate.</li>
  * <li>{@code exact}: sizes that vary: {@link SlideDp}, exact in bytes (no quantum), O(L<sup>4</sup>&middot;Q)
  *     for cost functions of Q &le; S breakpoints; exact unless some function had more than S
- *     breakpoints and was thinned. Given up, deterministically, past a work limit (L beyond about
- *     64&ndash;100 in practice).</li>
+ *     breakpoints and was thinned. Given up, deterministically, past a work limit or 2<sup>26</sup>
+ *     longs of cost functions (L beyond about 64&ndash;100 in practice).</li>
  * <li>{@code persistent} again, when {@code exact} gave up: {@link SlotDp} with a quantum chosen for
  *     at most S slots, 2<sup>26</sup> table entries and a work limit, O(L<sup>3</sup>&middot;S).
  *     Approximate: persistent schedules can be beaten when sizes vary (by up to 13% on small random
  *     chains, about 1% of them), and the quantum rounds sizes up.</li>
- * <li>{@code heuristic}: chains too long even for that: every size but the last rounded up to the
- *     largest, then {@code piecewise}; or, if that does not fit, the minimum-memory plan.
- *     Approximate.</li>
+ * <li>{@code heuristic}: chains too large even for that: every size rounded up to the largest,
+ *     then {@code uniform}; or, if fewer than two of those fit, the minimum-memory plan. Approximate.</li>
  * </ol>
  * Every plan, exact or not, is valid and within the budget. An approximate plan's name says so:
  * {@code budget:64MiB (approx)}; {@link #solve(Chain)} also answers {@link Solution#exact()}.
@@ -162,9 +164,15 @@ public final class BudgetPlanner implements Planner {
         // From here L >= 2: a single layer fits whenever its minimum does.
         if (chain.isUniform()) {
             final int m = (int) Math.min(L, budget / chain.bytes(1));
-            return solution(chain, new OptimalPlanner(m).plan(L).renamed(name), true, "uniform");
+            final Plan p;
+            try {
+                p = new OptimalPlanner(m).plan(L);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+            }
+            return solution(chain, p.renamed(name), true, "uniform");
         }
-        if (PiecewiseDp.applies(chain) && PiecewiseDp.tableEntries(chain, budget) <= OptimalPlanner.MAX_TABLE_ENTRIES) {
+        if (PiecewiseDp.applies(chain) && fits(PiecewiseDp.estimate(chain, budget))) {
             final PiecewiseDp dp = new PiecewiseDp(chain, budget);
             checkSize(L, dp.cost(), chain);
             return solution(chain, dp.emit(Plan.builder(name, L)), true, "piecewise");
@@ -183,7 +191,7 @@ public final class BudgetPlanner implements Planner {
             final SlotDp dp = SlotDp.solve(chain, budget, q);
             checkSize(L, dp.cost(), chain);
             // Persistent schedules are optimal when the sizes are equal (but for the last); the
-            // quantum is exact when it divides every size.
+            // quantum is exact when it divides every checkpoint's size.
             final boolean exact = interiorUniform && q == SlotDp.gcd(chain);
             return solution(chain, dp.emit(Plan.builder(exact ? name : approx(name), L)), exact, "persistent");
         }
@@ -220,32 +228,26 @@ public final class BudgetPlanner implements Planner {
         return true;
     }
 
+    /** Whether a program's {entries, steps} estimate is within this planner's limits. */
+    private boolean fits(long[] estimate) {
+        return estimate[0] <= MAX_TABLE_ENTRIES && estimate[1] <= persistentWorkLimit;
+    }
+
     /**
-     * For chains too long for the programs: round every size but the last up to the largest and plan
-     * that piecewise chain (valid here, since no activation is larger than planned for); if even that
-     * does not fit, the minimum-memory plan.
+     * For chains too large for the programs: every activation counted as the largest, so that the
+     * count-based {@code optimal:M} with M = &lfloor;budget / largest&rfloor; buffers is a valid plan
+     * (O(L&middot;M&middot;log L)); if fewer than two such buffers fit, the minimum-memory plan.
      */
     private Plan heuristic(Chain chain, String name) {
         final int L = chain.layers();
         long big = 0;
-        long interiorCost = 0;
-        for (int l = 1; l < L; l++) {
+        for (int l = 1; l <= L; l++) {
             big = Math.max(big, chain.bytes(l));
-            if (l >= 2) {
-                interiorCost += chain.cost(l);
-            }
         }
-        final long[] bytes = new long[L];
-        final long[] cost = new long[L];
-        java.util.Arrays.fill(bytes, big);
-        bytes[L - 1] = chain.bytes(L);
-        java.util.Arrays.fill(cost, Math.max(1, interiorCost / Math.max(1, L - 2)));
-        cost[0] = chain.cost(1);
-        cost[L - 1] = chain.cost(L);
-        final Chain rounded = Chain.of(bytes, cost);
-        if (rounded.minBudget() <= budget && budget < rounded.totalBytes()
-                && PiecewiseDp.tableEntries(rounded, budget) <= OptimalPlanner.MAX_TABLE_ENTRIES) {
-            return new PiecewiseDp(rounded, budget).emit(Plan.builder(name, L));
+        final long m = Math.min(L, budget / big);
+        if (m >= OptimalPlanner.minBuffers(L)
+                && (m + 1) * (L + 1) <= OptimalPlanner.MAX_TABLE_ENTRIES) {
+            return new OptimalPlanner((int) m).plan(L).renamed(name);
         }
         return minimumMemory(name, L);
     }

@@ -136,8 +136,9 @@ public final class OptimalPlanner implements Planner {
             return plan(layers); // with every layer computed once at M >= L, costs do not matter
         }
         final Chain counted = chain.withUnitBytes();
-        if (PiecewiseDp.applies(counted)
-                && PiecewiseDp.tableEntries(counted, m) <= MAX_TABLE_ENTRIES) {
+        final long[] piecewise = PiecewiseDp.estimate(counted, m);
+        if (PiecewiseDp.applies(counted) && piecewise[0] <= BudgetPlanner.MAX_TABLE_ENTRIES
+                && piecewise[1] <= BudgetPlanner.PERSISTENT_WORK_LIMIT) {
             return new PiecewiseDp(counted, m).emit(Plan.builder(toString(), layers));
         }
         final long[] est = SlotDp.estimate(counted, m, 1);

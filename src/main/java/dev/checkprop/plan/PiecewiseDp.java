@@ -74,13 +74,19 @@ final class PiecewiseDp {
     }
 
     /**
-     * Answers the table sizes the program would need (its type-A table is {@link OptimalPlanner}'s),
-     * so that callers can refuse chains too large: entries of the count table.
+     * Answers {table entries, inner-loop steps} the program would take, so that callers can refuse
+     * chains too large for it: {@link OptimalPlanner}'s count table plus three tables of L by M for
+     * the segments that end at L, and about L<sup>2</sup>&middot;M/2 steps to fill them.
      */
-    static long tableEntries(Chain chain, long budget) {
+    static long[] estimate(Chain chain, long budget) {
         final int L = chain.layers();
-        final long mm = Math.min(budget / chain.bytes(1) - 1, L - 2);
-        return L < 3 ? 0 : (mm + 1) * (L - 1);
+        final long mm = Math.max(0, Math.min(budget / chain.bytes(1) - 1, L - 2));
+        final long nMax = Math.max(0, Math.min(L - 1, (budget - chain.bytes(L)) / chain.bytes(1)));
+        long steps = 0;
+        for (long n = 1; n <= nMax; n++) {
+            steps += (L - n) * (L - n) / 2;
+        }
+        return new long[] {(mm + 1) * (L - 1) + 3L * L * (nMax + 1), steps};
     }
 
     /**

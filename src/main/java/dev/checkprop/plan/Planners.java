@@ -57,7 +57,7 @@ public final class Planners {
                 }
                 final long bytes;
                 try {
-                    bytes = parseBytes(arg);
+                    bytes = parseBytes(spec.trim().substring(colon + 1)); // the user's spelling, for messages
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException("plan '" + spec + "': " + e.getMessage(), e);
                 }
@@ -106,6 +106,7 @@ public final class Planners {
         }
         long unit = -1;
         final String u = m.group(2);
+        final String given = text.trim().substring(m.start(2), m.end(2)); // as typed, for the message
         if (u.isEmpty()) {
             unit = 1;
         }
@@ -115,7 +116,7 @@ public final class Planners {
             }
         }
         if (unit < 0) {
-            throw new IllegalArgumentException("bytes '" + text + "': unknown unit '" + u
+            throw new IllegalArgumentException("bytes '" + text + "': unknown unit '" + given
                     + "' (expected B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)");
         }
         final BigDecimal value = new BigDecimal(m.group(1).endsWith(".") ? m.group(1) + "0" : m.group(1))
@@ -134,24 +135,29 @@ public final class Planners {
     }
 
     /**
-     * Answers a size in the shortest exact form {@link #parseBytes} reads back: the largest binary
-     * unit that divides it ({@code 64MiB}), else the largest decimal one ({@code 64MB}), else plain
-     * bytes; below 1024, always plain bytes ({@code 1000}).
+     * Answers a size in the shortest exact form {@link #parseBytes} reads back: {@code 64MiB},
+     * {@code 64MB}, {@code 192KiB}, {@code 1000001}; binary units win ties, and below 1024 it is
+     * always plain bytes ({@code 1000}).
      */
     public static String formatBytes(long bytes) {
+        String best = Long.toString(bytes);
         if (Math.abs(bytes) >= 1024) {
-            for (int i = UNITS.length - 1; i >= 5; i--) { // TiB .. KiB
+            // TiB .. KiB first, then TB .. KB: a later form must be strictly shorter to win.
+            final int[] order = {8, 7, 6, 5, 4, 3, 2, 1};
+            String pick = null;
+            for (int i : order) {
                 if (bytes % UNIT_BYTES[i] == 0) {
-                    return bytes / UNIT_BYTES[i] + UNIT_NAMES[i];
+                    final String form = bytes / UNIT_BYTES[i] + UNIT_NAMES[i];
+                    if (pick == null || form.length() < pick.length()) {
+                        pick = form;
+                    }
                 }
             }
-            for (int i = 4; i >= 1; i--) { // TB .. KB
-                if (bytes % UNIT_BYTES[i] == 0) {
-                    return bytes / UNIT_BYTES[i] + UNIT_NAMES[i];
-                }
+            if (pick != null && pick.length() <= best.length()) {
+                best = pick;
             }
         }
-        return Long.toString(bytes);
+        return best;
     }
 
     /**

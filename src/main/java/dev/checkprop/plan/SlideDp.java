@@ -43,14 +43,18 @@ import it.unimi.dsi.fastutil.longs.LongArrayList;
  * Costs are step functions of D ({@link StepFunctions}): exact, or thinned to the slot limit S.
  * The split's min over (k, t) is taken in two stages (first over k for each t, then over t), so with
  * Q breakpoints per function: time O(L<sup>4</sup>&middot;Q) (about L<sup>4</sup>/4 merges of Q
- * points), memory O(L<sup>3</sup>&middot;Q) (L<sup>3</sup>/3 functions). Work is counted and the program
- * gives up past a limit, deterministically. The plan is rebuilt with an explicit stack.
+ * points), memory O(L<sup>3</sup>&middot;Q) (L<sup>3</sup>/3 functions; L = 64 with random widths holds
+ * 10<sup>7</sup> to 5&middot;10<sup>7</sup> longs). Work and memory are counted and the program gives up
+ * past a limit ({@link #MAX_STORED} longs), deterministically: the same chain always gives the same
+ * answer. The plan is rebuilt with an explicit stack.
  */
 final class SlideDp implements BudgetDp {
 
     private static final long INF = StepFunctions.INF;
     private static final long[] EMPTY = StepFunctions.EMPTY;
-    private static final long[][] NONE = new long[0][];
+
+    /** Longs the cost functions may hold before the program gives up: 512 MiB, as {@link OptimalPlanner}. */
+    static final long MAX_STORED = 1L << 26;
 
     private static final int F = 0;       // a^j live, may drop it
     private static final int F_KEEP = 1;  // a^j live, just computed: F' only
@@ -83,7 +87,7 @@ final class SlideDp implements BudgetDp {
         this.nTab = new long[stride * stride][][];
     }
 
-    /** A lower bound on the work of {@link #solve}, in merged breakpoints (about 10^8 a second). */
+    /** A lower bound on the work of {@link #solve}, in merged breakpoints (a few 10^8 a second). */
     static long minimumWork(int layers) {
         final long l = layers;
         return l * l * l * l / 8;
@@ -110,6 +114,11 @@ final class SlideDp implements BudgetDp {
     @Override
     public long work() {
         return sf.work();
+    }
+
+    /** The longs its cost functions hold (8 bytes each). */
+    long stored() {
+        return sf.stored();
     }
 
     @Override
@@ -222,14 +231,14 @@ final class SlideDp implements BudgetDp {
                     rk[t].clear();
                     rn[t].clear();
                 }
-                if (sf.exhausted()) {
+                if (sf.exhausted() || sf.stored() > MAX_STORED) {
                     return false;
                 }
             }
             // Give up early, rather than at the limit, when the work so far projects past it: level d
             // has L - d + 1 segments of about d^2 merges each, of lists that grow about like d.
             done += (double) (L - d + 1) * d * d * d;
-            if (d >= Math.max(4, L / 8) && sf.work() * (whole / done) > workLimit) {
+            if (d >= Math.max(8, L / 16) && sf.work() * (whole / done) > workLimit) {
                 return false;
             }
         }

@@ -29,8 +29,9 @@ import java.util.Arrays;
  * </ul>
  * Feasibility is checked in exact bytes, only the deficit is rounded (up, so the plan always fits):
  * the top level has deficit 0, so every budget from {@link Chain#minBudget()} up has a plan. When q
- * divides every size (e.g. q = gcd), the deficit is exact and so is the program; otherwise a plan may
- * cost more than the best persistent one. With equal sizes b and a budget of M&middot;b this is
+ * divides the size of every activation that can be a checkpoint (a<sup>1</sup> .. a<sup>L-1</sup>; e.g.
+ * q = their gcd), the deficit is exact and so is the program; otherwise a plan may cost more than the
+ * best persistent one. With equal sizes b and a budget of M&middot;b this is
  * {@link OptimalPlanner}'s recurrence (m = M &minus; 1 &minus; e for i &ge; 1) with costs; with varied
  * sizes, persistent schedules are not always optimal ({@link SlideDp} says why), and the tests check
  * that this program is never below and usually equal to an exhaustive search.
@@ -89,10 +90,14 @@ final class SlotDp implements BudgetDp {
         return s;
     }
 
-    /** Answers the greatest common divisor of the chain's sizes: the quantum that loses nothing. */
+    /**
+     * Answers the quantum that loses nothing: the greatest common divisor of the sizes of the
+     * activations that can be checkpoints, a<sup>1</sup> .. a<sup>L-1</sup> (a deficit is a sum of
+     * those; a<sup>L</sup> is only ever checked in exact bytes), or bytes(1) for L = 1.
+     */
     static long gcd(Chain chain) {
         long g = 0;
-        for (int l = 1; l <= chain.layers(); l++) {
+        for (int l = 1; l <= Math.max(1, chain.layers() - 1); l++) {
             long a = chain.bytes(l);
             long x = g;
             while (a != 0) {
@@ -260,22 +265,34 @@ final class SlotDp implements BudgetDp {
                             Math.min(left.length - 1, (long) rightF.length - 1 - si));
                     final int topN = (int) Math.min(Math.min(eSplit, hi),
                             Math.min(left.length - 1, (long) rightN.length - 1 - si));
+                    // Candidates and minima are nondecreasing in e, so a candidate whose least value
+                    // (at lo + 1) is no better than the minimum at its last deficit changes nothing.
+                    final int e0 = lo + 1;
+                    final boolean doK = topK >= e0 && a + left[e0] + rightF[e0 + si] < keep[topK];
+                    final boolean doN = topN >= e0 && a + left[e0] + rightN[e0 + si] < split[topN];
                     // Branch-free minima (which candidate wins is unpredictable), both tables in one
                     // pass where both apply (fewer loads of left[e]).
-                    final int both = Math.min(topK, topN);
-                    int e = lo + 1;
-                    for (; e <= both; e++) {
-                        final long l = a + left[e];
-                        keep[e] = Math.min(keep[e], l + rightF[e + si]);
-                        split[e] = Math.min(split[e], l + rightN[e + si]);
+                    int e = e0;
+                    if (doK && doN) {
+                        final int both = Math.min(topK, topN);
+                        for (; e <= both; e++) {
+                            final long l = a + left[e];
+                            keep[e] = Math.min(keep[e], l + rightF[e + si]);
+                            split[e] = Math.min(split[e], l + rightN[e + si]);
+                        }
                     }
-                    for (int x = e; x <= topK; x++) {
-                        keep[x] = Math.min(keep[x], a + left[x] + rightF[x + si]);
+                    if (doK) {
+                        for (int x = e; x <= topK; x++) {
+                            keep[x] = Math.min(keep[x], a + left[x] + rightF[x + si]);
+                        }
+                        work += topK - lo;
                     }
-                    for (int x = e; x <= topN; x++) {
-                        split[x] = Math.min(split[x], a + left[x] + rightN[x + si]);
+                    if (doN) {
+                        for (int x = e; x <= topN; x++) {
+                            split[x] = Math.min(split[x], a + left[x] + rightN[x + si]);
+                        }
+                        work += topN - lo;
                     }
-                    work += Math.max(0, topK - lo) + Math.max(0, topN - lo);
                 }
                 final long all = adv(i, j);
                 for (int e = lo + 1; e <= hi; e++) {

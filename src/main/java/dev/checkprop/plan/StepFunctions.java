@@ -31,6 +31,7 @@ final class StepFunctions {
     private final long quantum;
     private final long workLimit;
     private long work;
+    private long stored;
     private boolean thinned;
 
     /**
@@ -61,6 +62,11 @@ final class StepFunctions {
     /** The breakpoints merged so far: the measure of planning time. */
     long work() {
         return work;
+    }
+
+    /** The longs held by the functions stored so far: the measure of planning memory. */
+    long stored() {
+        return stored;
     }
 
     /** Answers a scratch array able to hold {@code points} breakpoints, reusing {@code buf} if it can. */
@@ -177,6 +183,7 @@ final class StepFunctions {
             return EMPTY;
         }
         if (n <= slotLimit) {
+            stored += 2 * n;
             return Arrays.copyOf(pts, 2 * n);
         }
         thinned = true;
@@ -192,6 +199,7 @@ final class StepFunctions {
             pts[2 * m + 1] = pts[2 * s + 1];
             m++;
         }
+        stored += 2 * m;
         return Arrays.copyOf(pts, 2 * m);
     }
 

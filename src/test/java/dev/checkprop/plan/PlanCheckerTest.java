@@ -126,4 +126,18 @@ class PlanCheckerTest {
         assertEquals(3, p.stats().peakLiveBuffers());
         assertEquals(8, p.stats().peakAction());
     }
+
+    @Test
+    void measuresBytesAndCostOnAChain() {
+        final Chain chain = Chain.of(new long[] {1, 2, 3}, new long[] {10, 20, 30});
+        final Plan full = Plan.parse("full", 3, "F1 F2 F3 LOSS B3 D3 B2 D2 B1 D1");
+        assertEquals(new PlanCost(60, 6, 2), PlanChecker.measure(full, chain));
+        assertEquals(full.cost(chain), PlanChecker.measure(full, chain));
+        // a^1 is recomputed once; the peak is a^2 and a^3 together, at F3.
+        final Plan re = Plan.parse("re", 3, "F1 F2 D1 F3 LOSS B3 D3 F1 B2 D2 B1 D1");
+        assertEquals(new PlanCost(70, 5, 3), PlanChecker.measure(re, chain));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> PlanChecker.measure(full, Chain.uniform(4)));
+        assertEquals("plan full is for 3 layers, the chain has 4", e.getMessage());
+    }
 }

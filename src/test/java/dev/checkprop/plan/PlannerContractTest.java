@@ -15,7 +15,8 @@ class PlannerContractTest {
 
     static final String[] SPECS = {
             "full", "uniform:1", "uniform:2", "uniform:3", "uniform:7", "sqrt", "binomial:1", "binomial:2",
-            "binomial:4", "binomial:8", "optimal:2", "optimal:3", "optimal:8", "optimal:64"};
+            "binomial:4", "binomial:8", "optimal:2", "optimal:3", "optimal:8", "optimal:64", "budget:2", "budget:8",
+            "budget:64"};
 
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 3, 5, 10, 100, 1000})
@@ -126,6 +127,10 @@ class PlannerContractTest {
             "optimal:6, optimal:6, OptimalPlanner",
             "'  Uniform:12 ', uniform:12, UniformPlanner",
             "BINOMIAL:1, binomial:1, BinomialPlanner",
+            "budget:64MiB, budget:64MiB, BudgetPlanner",
+            "Budget:1.5GiB, budget:1536MiB, BudgetPlanner",
+            "budget:1000, budget:1000, BudgetPlanner",
+            "budget:4096 B, budget:4KiB, BudgetPlanner",
     })
     void parseAccepts(String spec, String name, String type) {
         Planner p = Planners.parse(spec);
@@ -140,7 +145,7 @@ class PlannerContractTest {
             "uniform:-2; uniform:K needs K >= 1, got -2",
             "binomial:0; binomial:S needs S >= 1, got 0",
             "optimal:0; optimal:M needs M >= 1, got 0",
-            "foo; unknown plan 'foo' (expected full | uniform:K | sqrt | binomial:S | optimal:M)",
+            "foo; unknown plan 'foo' (expected full | uniform:K | sqrt | binomial:S | optimal:M | budget:BYTES)",
             "''; unknown plan ''",
             "uniform; plan 'uniform' needs a parameter K",
             "uniform:; plan 'uniform:' needs a parameter K",
@@ -151,6 +156,11 @@ class PlannerContractTest {
             "binomial:99999999999; S must be an integer, got '99999999999'",
             "full:3; plan 'full:3' takes no parameter",
             "sqrt:2; plan 'sqrt:2' takes no parameter",
+            "budget; plan 'budget' needs a parameter BYTES",
+            "budget:; plan 'budget:' needs a parameter BYTES",
+            "budget:0; plan 'budget:0': the budget must be at least 1 byte",
+            "budget:lots; plan 'budget:lots': bytes 'lots': not a size",
+            "budget:64XB; plan 'budget:64XB': bytes '64XB': unknown unit 'XB'",
     })
     void parseRejectsNamingTheArgument(String spec, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Planners.parse(spec));
