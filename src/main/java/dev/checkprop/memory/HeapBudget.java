@@ -16,9 +16,9 @@ import java.util.Locale;
 public final class HeapBudget {
 
     /** The share of the heap kept back, in percent. */
-    public static final int MARGIN_FRACTION_PERCENT = 10;
+    public static final int MARGIN_FRACTION_PERCENT = 20;
     /** The fixed part of the margin, in MiB. */
-    public static final int MARGIN_FIXED_MIB = 24;
+    public static final int MARGIN_FIXED_MIB = 32;
 
     private HeapBudget() {
     }

@@ -143,8 +143,9 @@ public final class Network {
     /**
      * Builds a network with seeded, reproducible initialisation: W uniform in &plusmn;&radic;(6/(n<sub>in</sub>+n<sub>out</sub>))
      * (Glorot), or &plusmn;&radic;(6/n<sub>in</sub>) for relu (He), and b = 0. A residual block's W is
-     * further scaled by 1/&radic;R for R residual blocks, so that the sum of R branches keeps the
-     * scale of one (a deep residual chain that starts near the identity trains; one whose activations
+     * further scaled by 1/&radic;R for R residual blocks with a zero-mean activation (tanh, identity)
+     * and by 1/R for relu and sigmoid, whose branches have a positive mean that adds up coherently, so
+     * that the sum of R branches keeps the scale of one (a deep residual chain that starts near the identity trains; one whose activations
      * grow with depth saturates). Each weight is a pure function of (seed, layer, index), see
      * {@link Seeds}; so is each dropout layer's mask seed.
      */
@@ -222,7 +223,9 @@ public final class Network {
                 double fanSum = f == Activation.RELU ? in / 2.0 : (in + out) / 2.0;
                 double scale = Math.sqrt(3.0 / fanSum);
                 if (sp.kind() == DenseLayer.Kind.RESIDUAL) {
-                    scale /= Math.sqrt(residuals);
+                    // Zero-mean branches (tanh, identity) add up like a random walk; relu and sigmoid
+                    // branches have a positive mean that adds up coherently, so they shrink by R.
+                    scale /= (f == Activation.RELU || f == Activation.SIGMOID) ? residuals : Math.sqrt(residuals);
                 }
                 float fs = (float) scale;
                 float[] w = new float[Math.multiplyExact(out, in)];
