@@ -16,8 +16,15 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--layers", required = true, description = "number of layers L")
     int layers;
 
-    @Option(names = "--plan", required = true, description = "full | uniform:K | sqrt | binomial:S | optimal:M")
+    @Option(names = "--plan", required = true,
+            description = "full | uniform:K | sqrt | binomial:S | optimal:M | budget:BYTES (budget needs --width and --batch)")
     String plan;
+
+    @Option(names = "--width", description = "layer width, to size activations for budget:BYTES")
+    Integer width;
+
+    @Option(names = "--batch", description = "batch size, to size activations for budget:BYTES")
+    Integer batch;
 
     @Option(names = "--actions", description = "also print the actions, one line, in the text form")
     boolean actions;
@@ -32,8 +39,18 @@ final class PlanCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--layers must be >= 1, got " + layers);
         }
         var planner = Planners.parse(plan);
+        boolean budget = plan.trim().toLowerCase(java.util.Locale.ROOT).startsWith("budget:");
+        if (budget && (width == null || batch == null || width < 1 || batch < 1)) {
+            throw new IllegalArgumentException("budget plans need --width and --batch (>= 1) to size each activation buffer");
+        }
         long t0 = System.nanoTime();
-        Plan p = planner.plan(layers);
+        Plan p;
+        if (budget) {
+            long bytes = dev.checkprop.memory.ArrayLayout.current().floatArray((long) width * batch);
+            p = planner.plan(dev.checkprop.plan.Chain.uniform(layers, bytes, 2L * batch * width * width));
+        } else {
+            p = planner.plan(layers);
+        }
         double seconds = (System.nanoTime() - t0) / 1e9;
         PlanStats s = p.stats();
         console.printf("plan               %s%n", p.name());
