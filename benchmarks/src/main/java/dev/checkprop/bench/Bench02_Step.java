@@ -11,6 +11,8 @@ import dev.checkprop.nn.Seeds;
 import dev.checkprop.plan.Plan;
 import dev.checkprop.plan.PlanStats;
 import dev.checkprop.plan.Planners;
+import dev.checkprop.memory.ArrayLayout;
+import dev.checkprop.memory.PlanSelection;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -94,7 +96,7 @@ import java.util.concurrent.TimeUnit;
 public class Bench02_Step {
 
     @Param({"full", "uniform:L/2", "uniform:L/4", "sqrt", "optimal:2sqrtL", "binomial:2sqrtL", "optimal:8",
-            "binomial:8"})
+            "binomial:8", "budget:fullBytes/8"})
     public String plan;
 
     @Param({"64", "256", "1024"})
@@ -169,7 +171,9 @@ public class Bench02_Step {
     public void setup() {
         Network net = network(layers, width);
         data = batch(width, batch);
-        Plan p = Planners.parse(PlanSpec.resolve(plan, layers, width, batch)).plan(layers);
+        // Count-based planners ignore the chain's sizes; budget planners read them.
+        Plan p = Planners.parse(PlanSpec.resolve(plan, layers, width, batch))
+                .plan(PlanSelection.chain(net, batch, ArrayLayout.current()));
         executor = new Executor(net, p, batch, Kernels.get(), threadCount(threads));
         gradients = Gradients.zerosLike(net);
         // One step to check that what the counters will publish is what the plan promises.
