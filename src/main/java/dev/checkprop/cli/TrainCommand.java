@@ -2,7 +2,7 @@ package dev.checkprop.cli;
 
 import dev.checkprop.data.Batcher;
 import dev.checkprop.data.Dataset;
-import dev.checkprop.data.Synthetic;
+import dev.checkprop.diag.Diagnosis;
 import dev.checkprop.exec.RunStats;
 import dev.checkprop.io.ModelFile;
 import dev.checkprop.memory.ArrayLayout;
@@ -173,6 +173,7 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, Object> summary = new LinkedHashMap<>();
         long t0 = System.nanoTime();
         double lastTrainLoss = Double.NaN;
+        java.util.Set<Integer> warnedDead = new java.util.HashSet<>();
         Evaluation trainEval;
         Evaluation heldEval;
         RunStats stats;
@@ -194,6 +195,20 @@ final class TrainCommand implements Callable<Integer> {
                     }
                 }
                 lastTrainLoss = sum / batcher.stepsPerEpoch();
+                if (trainer.gradients() != null) {
+                    // One more gradient on the epoch's last batch, observed: a layer whose units all have
+                    // f' = 0 stops backpropagation, and training cannot revive it.
+                    Diagnosis d = Diagnosis.run(trainer.executor(), batcher.batch(step - 1), loss, trainer.gradients());
+                    for (Diagnosis.Layer dead : d.deadLayers()) {
+                        if (warnedDead.add(dead.layer())) {
+                            console.printf("warning: layer %d (%s %s) died: all %d units have f' = 0 on a batch%s%n",
+                                    dead.layer(), dead.kind().fileName(), dead.activation().fileName(), dead.width(),
+                                    dead.kind() == dev.checkprop.nn.DenseLayer.Kind.RESIDUAL
+                                            ? "; only its skip connection carries the gradient"
+                                            : "; backpropagation stops there");
+                        }
+                    }
+                }
                 Evaluation he = Evaluation.of(trainer.executor(), split.heldOut(), loss);
                 double secs = (System.nanoTime() - epochStart) / 1e9;
                 if (bar) {
