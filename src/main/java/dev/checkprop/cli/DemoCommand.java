@@ -65,8 +65,8 @@ final class DemoCommand implements Callable<Integer> {
         Batch data = Batch.regression(x, width, y, width);
         console.printf("%s, batch %d%n", net, batch);
         console.printf("parameters %s, gradients %s; full storage of activations %s%n%n",
-                Bytes.format(4 * net.parameterCount()), Bytes.format(4 * net.parameterCount()),
-                Bytes.format(4L * layers * width * batch));
+                dev.checkprop.plan.Planners.humanBytes(4 * net.parameterCount()), dev.checkprop.plan.Planners.humanBytes(4 * net.parameterCount()),
+                dev.checkprop.plan.Planners.humanBytes(4L * layers * width * batch));
         console.printf("%-14s %12s %10s %12s %12s %9s %10s  %s%n", "plan", "evaluations", "per layer",
                 "peak buffers", "peak bytes", "seconds", "vs full", "gradients");
         Gradients reference = null;
@@ -92,7 +92,7 @@ final class DemoCommand implements Callable<Integer> {
                 same = g.bitEquals(reference) ? "bit-identical" : "DIFFERENT";
             }
             console.printf("%-14s %12d %10.2f %12d %12s %9.3f %9.2fx  %s%n", p.name(), r.forwardEvaluations(),
-                    (double) r.forwardEvaluations() / layers, r.peakLiveBuffers(), Bytes.format(r.peakActivationBytes()),
+                    (double) r.forwardEvaluations() / layers, r.peakLiveBuffers(), dev.checkprop.plan.Planners.humanBytes(r.peakActivationBytes()),
                     seconds, seconds / fullSeconds, same);
         }
         console.println();

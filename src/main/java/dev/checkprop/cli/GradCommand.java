@@ -148,7 +148,7 @@ final class GradCommand implements Callable<Integer> {
         console.printf("%s: loss %.6g, %d forward evaluations (L = %d), peak %d live buffers = %s, %.4f s per step"
                         + " (median of %d; %s kernels, %d threads)%n",
                 p.name(), value, run.forwardEvaluations() * sel.microBatches(), net.depth(), run.peakLiveBuffers(),
-                Bytes.format(run.peakActivationBytes()), median, repeat, kernel, nThreads);
+                dev.checkprop.plan.Planners.humanBytes(run.peakActivationBytes()), median, repeat, kernel, nThreads);
         if (jol) {
             console.print(memory.toTable());
             if (!memory.consistent()) {

@@ -126,7 +126,7 @@ public final class HvpCommand implements Callable<Integer> {
         console.printf("%s: %s, loss %.6g, v·%s %.6g, %d forward evaluations (L = %d), peak %d live states = %s,"
                         + " %.4f s (%s kernels, %d threads)%n",
                 p.name(), curvature == Curvature.HESSIAN ? "H·v" : "G·v", value, curvature == Curvature.HESSIAN ? "Hv" : "Gv",
-                vHv, run.forwardEvaluations(), net.depth(), run.peakLiveBuffers(), Bytes.format(run.peakActivationBytes()),
+                vHv, run.forwardEvaluations(), net.depth(), run.peakLiveBuffers(), dev.checkprop.plan.Planners.humanBytes(run.peakActivationBytes()),
                 seconds, kernel, nThreads);
         return 0;
     }

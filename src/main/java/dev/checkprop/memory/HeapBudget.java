@@ -1,5 +1,7 @@
 package dev.checkprop.memory;
 
+import dev.checkprop.plan.Planners;
+
 import java.util.Locale;
 
 /**
@@ -51,18 +53,8 @@ public final class HeapBudget {
         }
     }
 
-    /** Answers a byte count in binary units, e.g. {@code 1.3 GiB}. */
+    /** Answers a byte count in binary units, e.g. {@code 1.3 GiB} (as {@link Planners#humanBytes}). */
     public static String human(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double v = bytes;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+        return Planners.humanBytes(bytes);
     }
 }
