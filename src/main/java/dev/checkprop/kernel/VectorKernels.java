@@ -48,8 +48,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <h2>Cache blocking</h2>
  * The reduction dimension is cut into blocks of {@value #KC} steps so that the {@code B} panel the
  * micro-kernel streams through ({@code KC} rows x 3 vectors = 48 KiB) stays in the L1/L2 cache
- * while all row tiles pass over it. Without blocking, 1024 x 1024 x 1024 ran at about 105 GFLOP/s
- * instead of 150; blocks of 128 to 512 steps measured the same within noise.
+ * while all row tiles pass over it. Without blocking, 1024 x 1024 x 1024 ran at 115-140 GFLOP/s
+ * instead of 155-165 (single thread, JDK 17); blocks of 128 to 512 steps measured the same within
+ * noise.
  *
  * <h2>Column tails</h2>
  * Masked stores are not intrinsified by the JDK 17 Vector API (they fall back to a per-lane loop),
