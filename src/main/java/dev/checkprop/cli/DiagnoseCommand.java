@@ -43,11 +43,7 @@ final class DiagnoseCommand implements Callable<Integer> {
         Loss lossFn = Loss.parse(loss);
         var planner = Planners.parse(plan);
         Network net = ModelFile.load(model);
-        Batch batch = ModelFile.loadData(data, lossFn);
-        if (batch.inputWidth() != net.inputWidth()) {
-            throw new IllegalArgumentException(data + ": x has width " + batch.inputWidth() + " but " + model
-                    + " takes inputs of width " + net.inputWidth());
-        }
+        Batch batch = Inputs.batchFor(net, model, data, lossFn);
         Diagnosis d;
         try (Executor ex = new Executor(net, planner.plan(net.depth()), batch.size(), Kernels.get(),
                 Runtime.getRuntime().availableProcessors())) {

@@ -67,12 +67,7 @@ final class GradCommand implements Callable<Integer> {
         java.io.PrintWriter console = spec.commandLine().getOut();
         Loss lossFn = Loss.parse(loss);
         Network net = ModelFile.load(model);
-        Batch batch = ModelFile.loadData(data, lossFn);
-        lossFn.checkCompatible(net, batch);
-        if (batch.inputWidth() != net.inputWidth()) {
-            throw new IllegalArgumentException(data + ": x has width " + batch.inputWidth() + " but " + model
-                    + " takes inputs of width " + net.inputWidth());
-        }
+        Batch batch = Inputs.batchFor(net, model, data, lossFn);
         long t0 = System.nanoTime();
         PlanSelection.Selection sel = PlanSelection.select(plan, net, batch.size(), batch.labels() != null, new long[0]);
         Plan p = sel.plan();

@@ -70,12 +70,7 @@ public final class HvpCommand implements Callable<Integer> {
         Loss lossFn = Loss.parse(loss);
         var planner = Planners.parse(plan);
         Network net = ModelFile.load(model);
-        Batch batch = ModelFile.loadData(data, lossFn);
-        lossFn.checkCompatible(net, batch);
-        if (batch.inputWidth() != net.inputWidth()) {
-            throw new IllegalArgumentException(data + ": x has width " + batch.inputWidth() + " but " + model
-                    + " takes inputs of width " + net.inputWidth());
-        }
+        Batch batch = Inputs.batchFor(net, model, data, lossFn);
         Gradients v = DirectionFile.read(vector, net);
         // The planners that read sizes and costs (budget:, optimal:) see the Hessian mode's: two arrays
         // per state, up to three products per forward; heap footprints, as PlanSelection budgets.
