@@ -17,6 +17,9 @@ public final class MicroBatches {
     private final Executor exec;
     private final int parts;
     private final Gradients scratch;
+    /** Micro-batch slices, built on the first call and refilled in place afterwards (no copy allocated per step). */
+    private Batch[] slices;
+    private int slicedSize = -1;
 
     /**
      * @param exec  an executor sized for micro-batches (its {@link Executor#batchSize()})
@@ -55,9 +58,21 @@ public final class MicroBatches {
         Network net = exec.network();
         double total = 0;
         boolean first = true;
-        for (int from = 0; from < n; from += size) {
+        if (slices == null || slicedSize != n || (slices[0].labels() != null) != (data.labels() != null)) {
+            slices = new Batch[(n + size - 1) / size];
+            for (int j = 0, from = 0; from < n; j++, from += size) {
+                slices[j] = data.slice(from, Math.min(n, from + size));
+            }
+            slicedSize = n;
+        } else {
+            for (int j = 0, from = 0; from < n; j++, from += size) {
+                refill(data, from, slices[j]);
+            }
+        }
+        int j = 0;
+        for (int from = 0; from < n; from += size, j++) {
             int to = Math.min(n, from + size);
-            Batch part = data.slice(from, to);
+            Batch part = slices[j];
             double partLoss = exec.gradient(part, loss, scratch);
             float w = (float) (to - from) / n;
             total += partLoss * (to - from) / n;
@@ -68,6 +83,17 @@ public final class MicroBatches {
             first = false;
         }
         return total;
+    }
+
+    /** Copies the rows of {@code data} starting at {@code from} into the arrays {@code part} adopted. */
+    private static void refill(Batch data, int from, Batch part) {
+        final int rows = part.size();
+        System.arraycopy(data.inputs(), from * data.inputWidth(), part.inputs(), 0, rows * data.inputWidth());
+        if (data.labels() != null) {
+            System.arraycopy(data.labels(), from, part.labels(), 0, rows);
+        } else {
+            System.arraycopy(data.targets(), from * data.targetWidth(), part.targets(), 0, rows * data.targetWidth());
+        }
     }
 
     private static void accumulate(float[] into, float[] g, float w, boolean first) {
