@@ -736,40 +736,30 @@ public final class Executor implements AutoCloseable {
         }
     }
 
-    /** The part's share of [0, n): contiguous, aligned to 16 so vector loops stay full. */
-    static int rangeStart(int n, int part, int parts) {
-        final int chunk = ((n + parts - 1) / parts + 15) & ~15;
-        return Math.min(n, part * chunk);
-    }
-
     /** The part's share of [0, n) by rows: contiguous, balanced. */
     static int rowStart(int n, int part, int parts) {
         return (int) ((long) n * part / parts);
     }
 
     /**
-     * R{z} = (V a + v<sub>b</sub>) + W R{a} into {@code rz} for batch columns i0..i1: two kernel calls and
+     * R{z} = (V a + v<sub>b</sub>) + W R{a} into {@code rz} for output rows o0..o1: two kernel calls and
      * one rounded addition per element, in that order; the second product is skipped when
      * {@code rIn} is null (R{a<sup>0</sup>} = 0). Uses {@link #rScratch} for the second product.
      */
-    private void rPreActivation(DenseLayer d, int l, float[] in, float[] rIn, float[] rz, int i0, int i1) {
+    private void rPreActivation(DenseLayer d, int l, float[] in, float[] rIn, float[] rz, int o0, int o1) {
         final int nOut = d.outputWidth();
         final int nIn = d.inputWidth();
-        kernels.forward(nOut, nIn, n, direction.weights(l), direction.bias(l), in, rz, i0, i1);
+        kernels.forward(nOut, nIn, n, direction.weights(l), direction.bias(l), in, rz, o0, o1, 0, n);
         if (rIn != null) {
-            kernels.forward(nOut, nIn, n, d.weights(), zeroBias, rIn, rScratch, i0, i1);
-            addColumns(rz, rScratch, nOut, i0, i1);
+            kernels.forward(nOut, nIn, n, d.weights(), zeroBias, rIn, rScratch, o0, o1, 0, n);
+            addRange(rz, rScratch, o0 * n, o1 * n);
         }
     }
 
-    /** {@code dst[u*n + i] += src[u*n + i]} for rows u &lt; rows and columns i0..i1. */
-    private void addColumns(float[] dst, float[] src, int rows, int i0, int i1) {
-        final int n = this.n;
-        for (int u = 0; u < rows; u++) {
-            final int base = u * n;
-            for (int i = i0; i < i1; i++) {
-                dst[base + i] += src[base + i];
-            }
+    /** {@code dst[j] += src[j]} for {@code j0 <= j < j1}. */
+    private static void addRange(float[] dst, float[] src, int j0, int j1) {
+        for (int j = j0; j < j1; j++) {
+            dst[j] += src[j];
         }
     }
 
@@ -799,68 +789,55 @@ public final class Executor implements AutoCloseable {
 
         @Override
         public void run(int part, int parts) {
-            final int i0 = rangeStart(n, part, parts);
-            final int i1 = rangeStart(n, part + 1, parts);
-            if (i0 >= i1) {
+            final int nOut = layer.outputWidth();
+            final int o0 = rowStart(nOut, part, parts);
+            final int o1 = rowStart(nOut, part + 1, parts);
+            if (o0 >= o1) {
                 return;
             }
-            final int nOut = layer.outputWidth();
+            // Whole rows: [o0*n, o1*n) is one contiguous range of every unit-major buffer.
+            final int j0 = o0 * n;
+            final int j1 = o1 * n;
             if (layer.kind() == DenseLayer.Kind.DROPOUT) {
-                dropout(layer, layerIndex, in, out, i0, i1);
+                dropout(layer, layerIndex, in, out, o0, o1);
                 if (rOut != null) {
                     if (rIn == null) {
-                        for (int u = 0; u < nOut; u++) {
-                            Arrays.fill(rOut, u * n + i0, u * n + i1, 0f);
-                        }
+                        Arrays.fill(rOut, j0, j1, 0f);
                     } else {
-                        dropout(layer, layerIndex, rIn, rOut, i0, i1);
+                        dropout(layer, layerIndex, rIn, rOut, o0, o1);
                     }
                 }
                 return;
             }
-            kernels.forward(nOut, layer.inputWidth(), n, layer.weights(), layer.bias(), in, out, i0, i1);
+            kernels.forward(nOut, layer.inputWidth(), n, layer.weights(), layer.bias(), in, out, o0, o1, 0, n);
             if (rOut != null) {
-                rPreActivation(layer, layerIndex, in, rIn, rOut, i0, i1);
+                rPreActivation(layer, layerIndex, in, rIn, rOut, o0, o1);
             }
-            if (i0 == 0 && i1 == n) {
-                layer.activation().applyInPlace(kernels, out, 0, nOut * n);
-                if (rOut != null) {
-                    // R{f(z)} = f'(z) R{z}, f' from the output f(z) (before a residual's skip is added).
-                    layer.activation().backwardInPlace(kernels, out, rOut, 0, nOut * n);
-                }
-            } else {
-                for (int o = 0; o < nOut; o++) {
-                    layer.activation().applyInPlace(kernels, out, o * n + i0, o * n + i1);
-                    if (rOut != null) {
-                        layer.activation().backwardInPlace(kernels, out, rOut, o * n + i0, o * n + i1);
-                    }
-                }
+            layer.activation().applyInPlace(kernels, out, j0, j1);
+            if (rOut != null) {
+                // R{f(z)} = f'(z) R{z}, f' from the output f(z) (before a residual's skip is added).
+                layer.activation().backwardInPlace(kernels, out, rOut, j0, j1);
             }
             if (layer.kind() == DenseLayer.Kind.RESIDUAL) {
-                for (int o = 0; o < nOut; o++) {
-                    final int base = o * n;
-                    for (int i = i0; i < i1; i++) {
-                        out[base + i] += in[base + i];
-                    }
-                }
+                addRange(out, in, j0, j1);
                 if (rOut != null && rIn != null) {
-                    addColumns(rOut, rIn, nOut, i0, i1);
+                    addRange(rOut, rIn, j0, j1);
                 }
             }
         }
     }
 
     /**
-     * Multiplies {@code src} by layer {@code l}'s dropout mask into {@code dst}, for batch columns
-     * i0..i1. The mask element of (sample i, unit u) is indexed i&middot;width + u, independent of the
-     * batch stride and the thread split.
+     * Multiplies {@code src} by layer {@code l}'s dropout mask into {@code dst}, for units u0..u1 and
+     * every sample. The mask element of (sample i, unit u) is indexed i&middot;width + u, independent of
+     * the batch stride and the thread split.
      */
-    private void dropout(DenseLayer d, int l, float[] src, float[] dst, int i0, int i1) {
+    private void dropout(DenseLayer d, int l, float[] src, float[] dst, int u0, int u1) {
         final int width = d.outputWidth();
         final int n = this.n;
-        for (int u = 0; u < width; u++) {
+        for (int u = u0; u < u1; u++) {
             final int base = u * n;
-            for (int i = i0; i < i1; i++) {
+            for (int i = 0; i < n; i++) {
                 dst[base + i] = src[base + i] * d.dropoutScale(step, l, (long) i * width + u);
             }
         }
@@ -916,30 +893,28 @@ public final class Executor implements AutoCloseable {
             final float[] rIn = !r || l == 1 ? null : rHolder[l - 1];
             switch (phase) {
                 case BRANCH -> {
-                    final int i0 = rangeStart(n, part, parts);
-                    final int i1 = rangeStart(n, part + 1, parts);
-                    if (i0 >= i1) {
+                    final int o0 = rowStart(nOut, part, parts);
+                    final int o1 = rowStart(nOut, part + 1, parts);
+                    if (o0 >= o1) {
                         return;
                     }
-                    kernels.forward(nOut, nIn, n, d.weights(), d.bias(), in, branchScratch, i0, i1);
+                    final int j0 = o0 * n;
+                    final int j1 = o1 * n;
+                    kernels.forward(nOut, nIn, n, d.weights(), d.bias(), in, branchScratch, o0, o1, 0, n);
                     if (r) {
-                        rPreActivation(d, l, in, rIn, rBranch, i0, i1);
+                        rPreActivation(d, l, in, rIn, rBranch, o0, o1);
                     }
-                    for (int o = 0; o < nOut; o++) {
-                        final int a = o * n + i0;
-                        final int b = o * n + i1;
-                        d.activation().applyInPlace(kernels, branchScratch, a, b);
-                        System.arraycopy(delta, a, branchGradient, a, b - a);
-                        d.activation().backwardInPlace(kernels, branchScratch, branchGradient, a, b);
-                        if (r) {
-                            // R{h} = f'(z) R{z}, as the forward computed it; then R{delta} of the branch.
-                            d.activation().backwardInPlace(kernels, branchScratch, rBranch, a, b);
-                            System.arraycopy(rDelta, a, rBranchGradient, a, b - a);
-                            d.activation().backwardInPlace(kernels, branchScratch, rBranchGradient, a, b);
-                            if (second) {
-                                ActivationCurvature.addCurvatureTerm(d.activation(), branchScratch, rBranch, delta,
-                                        rBranchGradient, a, b);
-                            }
+                    d.activation().applyInPlace(kernels, branchScratch, j0, j1);
+                    System.arraycopy(delta, j0, branchGradient, j0, j1 - j0);
+                    d.activation().backwardInPlace(kernels, branchScratch, branchGradient, j0, j1);
+                    if (r) {
+                        // R{h} = f'(z) R{z}, as the forward computed it; then R{delta} of the branch.
+                        d.activation().backwardInPlace(kernels, branchScratch, rBranch, j0, j1);
+                        System.arraycopy(rDelta, j0, rBranchGradient, j0, j1 - j0);
+                        d.activation().backwardInPlace(kernels, branchScratch, rBranchGradient, j0, j1);
+                        if (second) {
+                            ActivationCurvature.addCurvatureTerm(d.activation(), branchScratch, rBranch, delta,
+                                    rBranchGradient, j0, j1);
                         }
                     }
                 }
@@ -963,11 +938,14 @@ public final class Executor implements AutoCloseable {
                     if (r) {
                         DenseKernels.biasGradient(n, rg, product.bias(l), o0, o1);
                     }
-                    if (l > 1 && part == 0) {
-                        DenseKernels.transpose(nIn, n, holder[l - 1], rowScratch);
-                    }
-                    if (r && second && l > 1 && part == parts - 1) {
-                        DenseKernels.transpose(nIn, n, rIn, rRowScratch);
+                    if (l > 1) {
+                        // Sample-major copies for the weight gradient, each part a share of the samples.
+                        final int s0 = rowStart(n, part, parts);
+                        final int s1 = rowStart(n, part + 1, parts);
+                        DenseKernels.transpose(nIn, n, holder[l - 1], rowScratch, s0, s1);
+                        if (r && second) {
+                            DenseKernels.transpose(nIn, n, rIn, rRowScratch, s0, s1);
+                        }
                     }
                 }
                 case PRODUCTS -> {
@@ -988,21 +966,23 @@ public final class Executor implements AutoCloseable {
                         }
                     }
                     if (l > 1) {
-                        final int i0 = rangeStart(n, part, parts);
-                        final int i1 = rangeStart(n, part + 1, parts);
-                        if (i0 < i1) {
-                            kernels.backwardInput(nOut, nIn, n, d.weights(), g, deltaNext, i0, i1);
+                        final int k0 = rowStart(nIn, part, parts);
+                        final int k1 = rowStart(nIn, part + 1, parts);
+                        if (k0 < k1) {
+                            final int j0 = k0 * n;
+                            final int j1 = k1 * n;
+                            kernels.backwardInput(nOut, nIn, n, d.weights(), g, deltaNext, k0, k1, 0, n);
                             if (residual) {
-                                addColumns(deltaNext, delta, nIn, i0, i1);
+                                addRange(deltaNext, delta, j0, j1);
                             }
                             if (r) {
-                                kernels.backwardInput(nOut, nIn, n, d.weights(), rg, rDeltaNext, i0, i1);
+                                kernels.backwardInput(nOut, nIn, n, d.weights(), rg, rDeltaNext, k0, k1, 0, n);
                                 if (second) {
-                                    kernels.backwardInput(nOut, nIn, n, direction.weights(l), g, rScratch, i0, i1);
-                                    addColumns(rDeltaNext, rScratch, nIn, i0, i1);
+                                    kernels.backwardInput(nOut, nIn, n, direction.weights(l), g, rScratch, k0, k1, 0, n);
+                                    addRange(rDeltaNext, rScratch, j0, j1);
                                 }
                                 if (residual) {
-                                    addColumns(rDeltaNext, rDelta, nIn, i0, i1);
+                                    addRange(rDeltaNext, rDelta, j0, j1);
                                 }
                             }
                         }
@@ -1010,13 +990,11 @@ public final class Executor implements AutoCloseable {
                 }
                 case DROPOUT -> {
                     if (l > 1) {
-                        final int i0 = rangeStart(n, part, parts);
-                        final int i1 = rangeStart(n, part + 1, parts);
-                        if (i0 < i1) {
-                            dropout(d, l, delta, deltaNext, i0, i1);
-                            if (r) {
-                                dropout(d, l, rDelta, rDeltaNext, i0, i1);
-                            }
+                        final int u0 = rowStart(nOut, part, parts);
+                        final int u1 = rowStart(nOut, part + 1, parts);
+                        dropout(d, l, delta, deltaNext, u0, u1);
+                        if (r) {
+                            dropout(d, l, rDelta, rDeltaNext, u0, u1);
                         }
                     }
                 }

@@ -26,23 +26,35 @@ public abstract class DenseKernels {
     public abstract String name();
 
     /**
-     * Forward product with bias: for every {@code o < nOut} and {@code i0 <= i < i1},
+     * Forward product with bias: for every {@code o0 <= o < o1} and {@code i0 <= i < i1},
      * <pre>
      * acc = b[o]
      * for k = 0 .. nIn-1:  acc = fma(w[o*nIn + k], a[k*batch + i], acc)
      * z[o*batch + i] = acc
      * </pre>
+     * Either range may be a thread's share: a split by output rows reads only those rows of
+     * {@code w}, a split by batch columns only those columns of {@code a}.
      *
      * @param w weights {@code [nOut, nIn]} row-major. Not modified.
      * @param b bias {@code [nOut]}. Not modified.
      * @param a input activations, unit-major {@code [nIn, batch]}. Not modified.
-     * @param z output pre-activations, unit-major {@code [nOut, batch]}. Modified (columns i0..i1 only).
+     * @param z output pre-activations, unit-major {@code [nOut, batch]}. Modified (rows o0..o1, columns
+     *          i0..i1 only).
      */
     public abstract void forward(int nOut, int nIn, int batch, float[] w, float[] b, float[] a, float[] z,
-                                 int i0, int i1);
+                                 int o0, int o1, int i0, int i1);
 
     /**
-     * Gradient with respect to the layer's input: for every {@code k < nIn} and {@code i0 <= i < i1},
+     * {@link #forward(int, int, int, float[], float[], float[], float[], int, int, int, int)} for all
+     * output rows and batch columns {@code i0..i1}.
+     */
+    public final void forward(int nOut, int nIn, int batch, float[] w, float[] b, float[] a, float[] z,
+                              int i0, int i1) {
+        forward(nOut, nIn, batch, w, b, a, z, 0, nOut, i0, i1);
+    }
+
+    /**
+     * Gradient with respect to the layer's input: for every {@code k0 <= k < k1} and {@code i0 <= i < i1},
      * <pre>
      * acc = 0
      * for o = 0 .. nOut-1:  acc = fma(w[o*nIn + k], g[o*batch + i], acc)
@@ -51,10 +63,20 @@ public abstract class DenseKernels {
      *
      * @param w weights {@code [nOut, nIn]}. Not modified.
      * @param g gradient with respect to z, unit-major {@code [nOut, batch]}. Not modified.
-     * @param gin gradient with respect to the input, unit-major {@code [nIn, batch]}. Modified (columns i0..i1).
+     * @param gin gradient with respect to the input, unit-major {@code [nIn, batch]}. Modified (rows
+     *            k0..k1, columns i0..i1 only).
      */
     public abstract void backwardInput(int nOut, int nIn, int batch, float[] w, float[] g, float[] gin,
-                                       int i0, int i1);
+                                       int k0, int k1, int i0, int i1);
+
+    /**
+     * {@link #backwardInput(int, int, int, float[], float[], float[], int, int, int, int)} for all
+     * input rows and batch columns {@code i0..i1}.
+     */
+    public final void backwardInput(int nOut, int nIn, int batch, float[] w, float[] g, float[] gin,
+                                    int i0, int i1) {
+        backwardInput(nOut, nIn, batch, w, g, gin, 0, nIn, i0, i1);
+    }
 
     /**
      * Weight gradient: for every {@code o0 <= o < o1} and {@code k < nIn},
@@ -143,15 +165,26 @@ public abstract class DenseKernels {
      * @param dst {@code [cols, rows]}. Modified.
      */
     public static void transpose(int rows, int cols, float[] src, float[] dst) {
+        transpose(rows, cols, src, dst, 0, cols);
+    }
+
+    /**
+     * {@link #transpose(int, int, float[], float[])} restricted to rows {@code c0..c1} of {@code dst}
+     * (columns {@code c0..c1} of {@code src}), so that threads can share one transpose.
+     *
+     * @param src {@code [rows, cols]}. Not modified.
+     * @param dst {@code [cols, rows]}. Modified (rows c0..c1 only).
+     */
+    public static void transpose(int rows, int cols, float[] src, float[] dst, int c0, int c1) {
         // Blocked so that both the reads and the writes stay within a few cache lines per block.
         final int bs = 32;
         for (int r0 = 0; r0 < rows; r0 += bs) {
             final int r1 = Math.min(rows, r0 + bs);
-            for (int c0 = 0; c0 < cols; c0 += bs) {
-                final int c1 = Math.min(cols, c0 + bs);
+            for (int cb = c0; cb < c1; cb += bs) {
+                final int ce = Math.min(c1, cb + bs);
                 for (int r = r0; r < r1; r++) {
                     final int rowBase = r * cols;
-                    for (int c = c0; c < c1; c++) {
+                    for (int c = cb; c < ce; c++) {
                         dst[c * rows + r] = src[rowBase + c];
                     }
                 }

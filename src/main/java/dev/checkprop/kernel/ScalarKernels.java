@@ -18,8 +18,9 @@ final class ScalarKernels extends DenseKernels {
     }
 
     @Override
-    public void forward(int nOut, int nIn, int batch, float[] w, float[] b, float[] a, float[] z, int i0, int i1) {
-        for (int o = 0; o < nOut; o++) {
+    public void forward(int nOut, int nIn, int batch, float[] w, float[] b, float[] a, float[] z,
+                        int o0, int o1, int i0, int i1) {
+        for (int o = o0; o < o1; o++) {
             final int zb = o * batch;
             final float bias = b[o];
             for (int i = i0; i < i1; i++) {
@@ -37,8 +38,9 @@ final class ScalarKernels extends DenseKernels {
     }
 
     @Override
-    public void backwardInput(int nOut, int nIn, int batch, float[] w, float[] g, float[] gin, int i0, int i1) {
-        for (int k = 0; k < nIn; k++) {
+    public void backwardInput(int nOut, int nIn, int batch, float[] w, float[] g, float[] gin,
+                              int k0, int k1, int i0, int i1) {
+        for (int k = k0; k < k1; k++) {
             final int gb = k * batch;
             for (int i = i0; i < i1; i++) {
                 gin[gb + i] = 0f;

@@ -212,6 +212,64 @@ class ProductBitExactnessTest {
     }
 
     /**
+     * Rectangles: a range of output rows times a range of batch columns, as a split by rows hands
+     * each thread. Batches of exactly four vectors take the 6 x 4 tile (with its row remainders),
+     * others the 8 x 3 family; the rows outside the range and the columns outside it stay untouched.
+     */
+    @Test
+    void rowAndColumnRangesAreBitExact() {
+        SplittableRandom rnd = new SplittableRandom(16);
+        int lanes = vectorLanes();
+        int[] batches = {4 * lanes, 4 * lanes + 3, 3 * lanes, 2 * lanes + 1, lanes - 1, 8 * lanes};
+        int[] rowCounts = {1, 5, 6, 7, 12, 13, 23, 24, 41, 128};
+        for (int batch : batches) {
+            for (int rows : rowCounts) {
+                int nOut = rows + 1 + rnd.nextInt(9);
+                int nIn = 1 + rnd.nextInt(300);
+                int o0 = rnd.nextInt(nOut - rows + 1);
+                int i0 = rnd.nextInt(3);
+                int i1 = batch - rnd.nextInt(2);
+                float[] w = mixed(rnd, nOut * nIn);
+                float[] b = mixed(rnd, nOut);
+                float[] a = mixed(rnd, nIn * batch);
+                float[] zs = filled(nOut * batch, SENTINEL);
+                float[] zv = filled(nOut * batch, SENTINEL);
+                SCALAR.forward(nOut, nIn, batch, w, b, a, zs, o0, o0 + rows, i0, i1);
+                VECTOR.forward(nOut, nIn, batch, w, b, a, zv, o0, o0 + rows, i0, i1);
+                assertRectangleOnly(zs, batch, o0, o0 + rows, i0, i1);
+                String what = "nOut=" + nOut + " nIn=" + nIn + " batch=" + batch + " rows [" + o0 + ","
+                        + (o0 + rows) + ") columns [" + i0 + "," + i1 + ")";
+                assertArrayEquals(bits(zs), bits(zv), () -> "forward " + what);
+                // backwardInput: the rows are input units k; swap the roles of nOut and nIn.
+                float[] g = mixed(rnd, nIn * batch);
+                float[] gs = filled(nOut * batch, SENTINEL);
+                float[] gv = filled(nOut * batch, SENTINEL);
+                SCALAR.backwardInput(nIn, nOut, batch, mixed(new SplittableRandom(nIn), nIn * nOut), g, gs,
+                        o0, o0 + rows, i0, i1);
+                VECTOR.backwardInput(nIn, nOut, batch, mixed(new SplittableRandom(nIn), nIn * nOut), g, gv,
+                        o0, o0 + rows, i0, i1);
+                assertRectangleOnly(gs, batch, o0, o0 + rows, i0, i1);
+                assertArrayEquals(bits(gs), bits(gv), () -> "backwardInput " + what);
+            }
+        }
+    }
+
+    private static int vectorLanes() {
+        return jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+    }
+
+    /** The reference wrote exactly rows r0..r1 x columns c0..c1 of a {@code [*, cols]} buffer. */
+    private static void assertRectangleOnly(float[] out, int cols, int r0, int r1, int c0, int c1) {
+        for (int j = 0; j < out.length; j++) {
+            int r = j / cols;
+            int col = j % cols;
+            boolean inside = r >= r0 && r < r1 && col >= c0 && col < c1;
+            boolean untouched = Float.floatToRawIntBits(out[j]) == Float.floatToRawIntBits(SENTINEL);
+            assertEquals(!inside, untouched, "element [" + r + ", " + col + "]");
+        }
+    }
+
+    /**
      * The reference itself wrote inside columns {@code lo..hi} of a {@code [rows, cols]} buffer only
      * (so that comparing whole arrays also proves the vector path kept out of the rest).
      */
