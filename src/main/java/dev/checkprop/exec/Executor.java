@@ -13,6 +13,7 @@ import dev.checkprop.nn.Network;
 import dev.checkprop.plan.Plan;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs a {@link Plan} on a {@link Network}: the only code in checkprop that runs layers. Every plan,
@@ -120,6 +121,22 @@ public final class Executor implements AutoCloseable {
     private Gradients product;
 
     private final WorkerPool workers;
+    /**
+     * True when the gradient in {@link #delta} for the next layer down already has f' applied and its
+     * bias gradient written: the previous backward job did both for each chunk of rows right after
+     * computing it, while the rows were still in cache.
+     */
+    private boolean gradientReady;
+    /**
+     * Threads take the chunks of a job (ranges of rows or samples) from this counter as they become
+     * free, so a thread slowed by a cache miss or the OS does not hold the other back. Which thread
+     * computes an element never changes its chain of operations, so the bits do not depend on it.
+     */
+    private final AtomicInteger nextChunk = new AtomicInteger();
+    /** Rows per chunk: a multiple of both register tiles' heights (8 and 6); all rows with one thread. */
+    private final int rowChunk;
+    /** Samples per chunk of a transpose. */
+    private final int sampleChunk;
     private final ForwardJob forwardJob = new ForwardJob();
     private final BackwardJob backwardJob = new BackwardJob();
     private final int[] evaluations;
@@ -256,6 +273,8 @@ public final class Executor implements AutoCloseable {
             zeroBias = null;
         }
         workers = new WorkerPool(threads, "checkprop-executor");
+        rowChunk = threads == 1 ? 1 << 24 : 24;
+        sampleChunk = threads == 1 ? 1 << 24 : 16;
     }
 
     /** Simulates the plan to find how many buffers of each width class it holds at once. */
@@ -407,7 +426,7 @@ public final class Executor implements AutoCloseable {
                 continue;
             }
             forwardJob.set(d, l, in, cur);
-            workers.run(forwardJob);
+            runJob(forwardJob);
             in = cur;
             float[] t = cur;
             cur = other;
@@ -621,6 +640,7 @@ public final class Executor implements AutoCloseable {
         peakLiveBuffers = 0;
         liveBytes = 0;
         peakBytes = 0;
+        gradientReady = false;
         ran = false;
         for (int c = 0; c < pools.length; c++) {
             freeTop[c] = pools[c].length;
@@ -655,7 +675,7 @@ public final class Executor implements AutoCloseable {
             forwardJob.setR(l == 1 ? null : rHolder[l - 1], rPools[c][idx]);
             rHolder[l] = rPools[c][idx];
         }
-        workers.run(forwardJob);
+        runJob(forwardJob);
         holder[l] = outBuf;
         holderIndex[l] = idx;
         evaluations[l]++;
@@ -702,28 +722,31 @@ public final class Executor implements AutoCloseable {
                 if (observer != null) {
                     observer.beforeBackward(l, holder[l], n);
                 }
-                backwardJob.phase = BackwardJob.ROWS;
-                workers.run(backwardJob);
+                if (!gradientReady) {
+                    backwardJob.phase = BackwardJob.ROWS;
+                    runJob(backwardJob);
+                }
                 backwardJob.phase = BackwardJob.PRODUCTS;
-                workers.run(backwardJob);
+                runJob(backwardJob);
             }
             case RESIDUAL -> {
                 backwardJob.phase = BackwardJob.BRANCH;
-                workers.run(backwardJob);
+                runJob(backwardJob);
                 backwardRecomputations++;
                 if (observer != null) {
                     observer.beforeBackward(l, branchScratch, n);
                 }
                 backwardJob.phase = BackwardJob.ROWS;
-                workers.run(backwardJob);
+                runJob(backwardJob);
                 backwardJob.phase = BackwardJob.PRODUCTS;
-                workers.run(backwardJob);
+                runJob(backwardJob);
             }
             case DROPOUT -> {
                 backwardJob.phase = BackwardJob.DROPOUT;
-                workers.run(backwardJob);
+                runJob(backwardJob);
             }
         }
+        gradientReady = backwardJob.fuseBelow;
         if (l > 1) {
             final float[] t = delta;
             delta = deltaNext;
@@ -736,9 +759,15 @@ public final class Executor implements AutoCloseable {
         }
     }
 
-    /** The part's share of [0, n) by rows: contiguous, balanced. */
-    static int rowStart(int n, int part, int parts) {
-        return (int) ((long) n * part / parts);
+    /** Runs one job on all threads, its chunks handed out afresh. */
+    private void runJob(WorkerPool.Job job) {
+        nextChunk.set(0);
+        workers.run(job);
+    }
+
+    /** How many chunks of {@code size} cover [0, extent). */
+    private static int chunks(int extent, int size) {
+        return (extent + size - 1) / size;
     }
 
     /**
@@ -790,12 +819,15 @@ public final class Executor implements AutoCloseable {
         @Override
         public void run(int part, int parts) {
             final int nOut = layer.outputWidth();
-            final int o0 = rowStart(nOut, part, parts);
-            final int o1 = rowStart(nOut, part + 1, parts);
-            if (o0 >= o1) {
-                return;
+            final int rowChunks = chunks(nOut, rowChunk);
+            for (int c; (c = nextChunk.getAndIncrement()) < rowChunks; ) {
+                rows(c * rowChunk, Math.min(nOut, (c + 1) * rowChunk));
             }
-            // Whole rows: [o0*n, o1*n) is one contiguous range of every unit-major buffer.
+        }
+
+        /** Output rows o0..o1, every sample: [o0*n, o1*n) is one contiguous range of each buffer. */
+        private void rows(int o0, int o1) {
+            final int nOut = layer.outputWidth();
             final int j0 = o0 * n;
             final int j1 = o1 * n;
             if (layer.kind() == DenseLayer.Kind.DROPOUT) {
@@ -874,131 +906,200 @@ public final class Executor implements AutoCloseable {
             l = layerIndex;
             data = batchData;
             out = gradients;
+            d = net.layer(l);
+            nOut = d.outputWidth();
+            nIn = d.inputWidth();
+            residual = d.kind() == DenseLayer.Kind.RESIDUAL;
+            r = curvature != null;
+            // The full Hessian's extra terms; Gauss-Newton drops them (see the class notes).
+            second = curvature == Curvature.HESSIAN;
+            // The gradient with respect to z: in place in delta for a dense layer, beside it for a residual one.
+            g = residual ? branchGradient : delta;
+            rg = residual ? rBranchGradient : rDelta;
+            in = l == 1 ? inputUnitMajor : holder[l - 1];
+            rIn = !r || l == 1 ? null : rHolder[l - 1];
+            // Plain gradient runs only: an R run needs the gradient before f' for its curvature terms.
+            fuseBelow = l > 1 && !r && out != null && d.kind() != DenseLayer.Kind.DROPOUT
+                    && net.layer(l - 1).kind() == DenseLayer.Kind.DENSE;
+            below = l > 1 ? net.layer(l - 1) : null;
+            transposed.set(0);
         }
+
+        // Set by the caller for each layer; the parts only read them.
+        private DenseLayer d;
+        private int nOut;
+        private int nIn;
+        private boolean residual;
+        private boolean r;
+        private boolean second;
+        private float[] g;
+        private float[] rg;
+        private float[] in;
+        private float[] rIn;
+        /** Whether {@link #inputRows} also finishes layer l-1's gradient rows (f', bias gradient). */
+        boolean fuseBelow;
+        private DenseLayer below;
+        /** Transpose chunks finished in this job; weight-gradient chunks wait for all of them. */
+        private final AtomicInteger transposed = new AtomicInteger();
 
         @Override
         public void run(int part, int parts) {
-            final DenseLayer d = net.layer(l);
-            final int nOut = d.outputWidth();
-            final int nIn = d.inputWidth();
-            final int n = Executor.this.n;
-            final boolean residual = d.kind() == DenseLayer.Kind.RESIDUAL;
-            final boolean r = curvature != null;
-            // The full Hessian's extra terms; Gauss-Newton drops them (see the class notes).
-            final boolean second = curvature == Curvature.HESSIAN;
-            // The gradient with respect to z: in place in delta for a dense layer, beside it for a residual one.
-            final float[] g = residual ? branchGradient : delta;
-            final float[] rg = residual ? rBranchGradient : rDelta;
-            final float[] in = l == 1 ? inputUnitMajor : holder[l - 1];
-            final float[] rIn = !r || l == 1 ? null : rHolder[l - 1];
+            final int rowChunks = chunks(nOut, rowChunk);
             switch (phase) {
                 case BRANCH -> {
-                    final int o0 = rowStart(nOut, part, parts);
-                    final int o1 = rowStart(nOut, part + 1, parts);
-                    if (o0 >= o1) {
-                        return;
-                    }
-                    final int j0 = o0 * n;
-                    final int j1 = o1 * n;
-                    kernels.forward(nOut, nIn, n, d.weights(), d.bias(), in, branchScratch, o0, o1, 0, n);
-                    if (r) {
-                        rPreActivation(d, l, in, rIn, rBranch, o0, o1);
-                    }
-                    d.activation().applyInPlace(kernels, branchScratch, j0, j1);
-                    System.arraycopy(delta, j0, branchGradient, j0, j1 - j0);
-                    d.activation().backwardInPlace(kernels, branchScratch, branchGradient, j0, j1);
-                    if (r) {
-                        // R{h} = f'(z) R{z}, as the forward computed it; then R{delta} of the branch.
-                        d.activation().backwardInPlace(kernels, branchScratch, rBranch, j0, j1);
-                        System.arraycopy(rDelta, j0, rBranchGradient, j0, j1 - j0);
-                        d.activation().backwardInPlace(kernels, branchScratch, rBranchGradient, j0, j1);
-                        if (second) {
-                            ActivationCurvature.addCurvatureTerm(d.activation(), branchScratch, rBranch, delta,
-                                    rBranchGradient, j0, j1);
-                        }
+                    for (int c; (c = nextChunk.getAndIncrement()) < rowChunks; ) {
+                        branchRows(c * rowChunk, Math.min(nOut, (c + 1) * rowChunk));
                     }
                 }
                 case ROWS -> {
-                    final int o0 = rowStart(nOut, part, parts);
-                    final int o1 = rowStart(nOut, part + 1, parts);
-                    if (!residual) {
-                        if (r) {
-                            // Before delta turns from g into g (.) f': the curvature term needs g.
-                            d.activation().backwardInPlace(kernels, holder[l], rDelta, o0 * n, o1 * n);
-                            if (second) {
-                                ActivationCurvature.addCurvatureTerm(d.activation(), holder[l], rHolder[l], delta, rDelta,
-                                        o0 * n, o1 * n);
-                            }
-                        }
-                        d.activation().backwardInPlace(kernels, holder[l], g, o0 * n, o1 * n);
-                    }
-                    if (out != null) {
-                        DenseKernels.biasGradient(n, g, out.bias(l), o0, o1);
-                    }
-                    if (r) {
-                        DenseKernels.biasGradient(n, rg, product.bias(l), o0, o1);
-                    }
-                    if (l > 1) {
-                        // Sample-major copies for the weight gradient, each part a share of the samples.
-                        final int s0 = rowStart(n, part, parts);
-                        final int s1 = rowStart(n, part + 1, parts);
-                        DenseKernels.transpose(nIn, n, holder[l - 1], rowScratch, s0, s1);
-                        if (r && second) {
-                            DenseKernels.transpose(nIn, n, rIn, rRowScratch, s0, s1);
-                        }
+                    for (int c; (c = nextChunk.getAndIncrement()) < rowChunks; ) {
+                        gradientRows(c * rowChunk, Math.min(nOut, (c + 1) * rowChunk));
                     }
                 }
                 case PRODUCTS -> {
-                    final int o0 = rowStart(nOut, part, parts);
-                    final int o1 = rowStart(nOut, part + 1, parts);
-                    final float[] aRows = l == 1 ? data.inputs() : rowScratch;
-                    if (out != null) {
-                        kernels.weightGradient(nOut, nIn, n, g, aRows, out.weights(l), o0, o1);
-                    }
-                    if (r) {
-                        final float[] pw = product.weights(l);
-                        kernels.weightGradient(nOut, nIn, n, rg, aRows, pw, o0, o1);
-                        if (second && l > 1) {
-                            kernels.weightGradient(nOut, nIn, n, g, rRowScratch, weightScratch, o0, o1);
-                            for (int j = o0 * nIn; j < o1 * nIn; j++) {
-                                pw[j] += weightScratch[j];
+                    // Chunks in hand-out order: the transposes first, then the input gradient (which
+                    // does not need them), then the weight gradient (which does). By the time a thread
+                    // takes a weight chunk, every transpose chunk has been taken, so the wait for the
+                    // last one to finish is short or nothing.
+                    final int sampleChunks = l > 1 ? chunks(n, sampleChunk) : 0;
+                    final int inputChunks = l > 1 ? chunks(nIn, rowChunk) : 0;
+                    final int total = sampleChunks + inputChunks + rowChunks;
+                    for (int c; (c = nextChunk.getAndIncrement()) < total; ) {
+                        if (c < sampleChunks) {
+                            final int s0 = c * sampleChunk;
+                            transposeSamples(s0, Math.min(n, s0 + sampleChunk));
+                            transposed.incrementAndGet();
+                        } else if (c < sampleChunks + inputChunks) {
+                            final int k0 = (c - sampleChunks) * rowChunk;
+                            inputRows(k0, Math.min(nIn, k0 + rowChunk));
+                        } else {
+                            while (transposed.get() < sampleChunks) {
+                                Thread.onSpinWait();
                             }
-                        }
-                    }
-                    if (l > 1) {
-                        final int k0 = rowStart(nIn, part, parts);
-                        final int k1 = rowStart(nIn, part + 1, parts);
-                        if (k0 < k1) {
-                            final int j0 = k0 * n;
-                            final int j1 = k1 * n;
-                            kernels.backwardInput(nOut, nIn, n, d.weights(), g, deltaNext, k0, k1, 0, n);
-                            if (residual) {
-                                addRange(deltaNext, delta, j0, j1);
-                            }
-                            if (r) {
-                                kernels.backwardInput(nOut, nIn, n, d.weights(), rg, rDeltaNext, k0, k1, 0, n);
-                                if (second) {
-                                    kernels.backwardInput(nOut, nIn, n, direction.weights(l), g, rScratch, k0, k1, 0, n);
-                                    addRange(rDeltaNext, rScratch, j0, j1);
-                                }
-                                if (residual) {
-                                    addRange(rDeltaNext, rDelta, j0, j1);
-                                }
-                            }
+                            final int o0 = (c - sampleChunks - inputChunks) * rowChunk;
+                            weightRows(o0, Math.min(nOut, o0 + rowChunk));
                         }
                     }
                 }
                 case DROPOUT -> {
                     if (l > 1) {
-                        final int u0 = rowStart(nOut, part, parts);
-                        final int u1 = rowStart(nOut, part + 1, parts);
-                        dropout(d, l, delta, deltaNext, u0, u1);
-                        if (r) {
-                            dropout(d, l, rDelta, rDeltaNext, u0, u1);
+                        for (int c; (c = nextChunk.getAndIncrement()) < rowChunks; ) {
+                            final int u0 = c * rowChunk;
+                            final int u1 = Math.min(nOut, u0 + rowChunk);
+                            dropout(d, l, delta, deltaNext, u0, u1);
+                            if (r) {
+                                dropout(d, l, rDelta, rDeltaNext, u0, u1);
+                            }
                         }
                     }
                 }
                 default -> throw new IllegalStateException("phase " + phase);
+            }
+        }
+
+        /**
+         * Residual branch for output rows o0..o1: recompute h = f(W a^(l-1) + b), then g &odot; f'(h)
+         * (and its R parts).
+         */
+        private void branchRows(int o0, int o1) {
+            final int n = Executor.this.n;
+            final int j0 = o0 * n;
+            final int j1 = o1 * n;
+            kernels.forward(nOut, nIn, n, d.weights(), d.bias(), in, branchScratch, o0, o1, 0, n);
+            if (r) {
+                rPreActivation(d, l, in, rIn, rBranch, o0, o1);
+            }
+            d.activation().applyInPlace(kernels, branchScratch, j0, j1);
+            System.arraycopy(delta, j0, branchGradient, j0, j1 - j0);
+            d.activation().backwardInPlace(kernels, branchScratch, branchGradient, j0, j1);
+            if (r) {
+                // R{h} = f'(z) R{z}, as the forward computed it; then R{delta} of the branch.
+                d.activation().backwardInPlace(kernels, branchScratch, rBranch, j0, j1);
+                System.arraycopy(rDelta, j0, rBranchGradient, j0, j1 - j0);
+                d.activation().backwardInPlace(kernels, branchScratch, rBranchGradient, j0, j1);
+                if (second) {
+                    ActivationCurvature.addCurvatureTerm(d.activation(), branchScratch, rBranch, delta,
+                            rBranchGradient, j0, j1);
+                }
+            }
+        }
+
+        /**
+         * Output rows o0..o1 of the gradient with respect to z: f' applied (dense layers), the bias
+         * gradient (and the R parts).
+         */
+        private void gradientRows(int o0, int o1) {
+            final int n = Executor.this.n;
+            if (!residual) {
+                if (r) {
+                    // Before delta turns from g into g (.) f': the curvature term needs g.
+                    d.activation().backwardInPlace(kernels, holder[l], rDelta, o0 * n, o1 * n);
+                    if (second) {
+                        ActivationCurvature.addCurvatureTerm(d.activation(), holder[l], rHolder[l], delta, rDelta,
+                                o0 * n, o1 * n);
+                    }
+                }
+                d.activation().backwardInPlace(kernels, holder[l], g, o0 * n, o1 * n);
+            }
+            if (out != null) {
+                DenseKernels.biasGradient(n, g, out.bias(l), o0, o1);
+            }
+            if (r) {
+                DenseKernels.biasGradient(n, rg, product.bias(l), o0, o1);
+            }
+        }
+
+        /** Samples s0..s1 of the sample-major copies of a^(l-1) (and R{a^(l-1)}) for the weight gradient. */
+        private void transposeSamples(int s0, int s1) {
+            final int n = Executor.this.n;
+            DenseKernels.transpose(nIn, n, holder[l - 1], rowScratch, s0, s1);
+            if (r && second) {
+                DenseKernels.transpose(nIn, n, rIn, rRowScratch, s0, s1);
+            }
+        }
+
+        /** Rows o0..o1 of the weight gradient (and of the product's weight part). */
+        private void weightRows(int o0, int o1) {
+            final int n = Executor.this.n;
+            final float[] aRows = l == 1 ? data.inputs() : rowScratch;
+            if (out != null) {
+                kernels.weightGradient(nOut, nIn, n, g, aRows, out.weights(l), o0, o1);
+            }
+            if (r) {
+                final float[] pw = product.weights(l);
+                kernels.weightGradient(nOut, nIn, n, rg, aRows, pw, o0, o1);
+                if (second && l > 1) {
+                    kernels.weightGradient(nOut, nIn, n, g, rRowScratch, weightScratch, o0, o1);
+                    for (int j = o0 * nIn; j < o1 * nIn; j++) {
+                        pw[j] += weightScratch[j];
+                    }
+                }
+            }
+        }
+
+        /** Rows k0..k1 of the gradient for a^(l-1) (and its R), plus a residual block's identity term. */
+        private void inputRows(int k0, int k1) {
+            final int n = Executor.this.n;
+            final int j0 = k0 * n;
+            final int j1 = k1 * n;
+            kernels.backwardInput(nOut, nIn, n, d.weights(), g, deltaNext, k0, k1, 0, n);
+            if (residual) {
+                addRange(deltaNext, delta, j0, j1);
+            }
+            if (fuseBelow) {
+                // Layer l-1's gradient rows k0..k1 are final: f' from its output a^(l-1), and the bias gradient.
+                below.activation().backwardInPlace(kernels, in, deltaNext, j0, j1);
+                DenseKernels.biasGradient(n, deltaNext, out.bias(l - 1), k0, k1);
+            }
+            if (r) {
+                kernels.backwardInput(nOut, nIn, n, d.weights(), rg, rDeltaNext, k0, k1, 0, n);
+                if (second) {
+                    kernels.backwardInput(nOut, nIn, n, direction.weights(l), g, rScratch, k0, k1, 0, n);
+                    addRange(rDeltaNext, rScratch, j0, j1);
+                }
+                if (residual) {
+                    addRange(rDeltaNext, rDelta, j0, j1);
+                }
             }
         }
     }
