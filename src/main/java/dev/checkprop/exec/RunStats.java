@@ -12,7 +12,11 @@ package dev.checkprop.exec;
  * @param evaluationsPerLayer forward evaluations of each layer (index l; index 0 unused)
  * @param backwardRecomputations residual branches f(W a + b) recomputed during the backward pass,
  *                            one per residual block (not plan actions, so counted apart)
+ * @param forwardNanos        wall-clock time spent in forward actions (F l)
+ * @param lossNanos           wall-clock time spent computing the loss and its gradient
+ * @param backwardNanos       wall-clock time spent in backward actions (B l, residual recomputation included)
  */
 public record RunStats(double loss, long forwardEvaluations, int peakLiveBuffers, long peakActivationBytes,
-                       int[] evaluationsPerLayer, long backwardRecomputations) {
+                       int[] evaluationsPerLayer, long backwardRecomputations, long forwardNanos, long lossNanos,
+                       long backwardNanos) {
 }

@@ -72,6 +72,10 @@ import java.util.concurrent.TimeUnit;
  * the sum that JMH prints and writes as the secondary metric's score is then the per-step value
  * itself, whatever -i and -f are. (A warm-up iteration publishes the value itself; JMH discards it.)
  * @Setup checks, once, that the executor's counts equal the plan's own statistics.
+ * forwardMs and backwardMs split the step by phase with the executor's own clock (one clock read
+ * per action): each iteration publishes the mean over its steps, with the same share, so the sum is
+ * the mean of the iterations' means. The report uses them to attribute a plan's gap to the forward
+ * or the backward pass.
  *
  * Allocation. The target is a garbage-free step (Executor.gradient allocates nothing, the counters
  * are fields): -prof gc should show gc.alloc.rate.norm at ~0 B/op (up to a few KB when a step is so
@@ -125,14 +129,26 @@ public class Bench02_Step {
     public static class Counts {
         public double forwardEvaluations;
         public double peakActivationBytes;
+        /** Milliseconds of the step spent in forward actions, and in backward actions (executor's clock). */
+        public double forwardMs;
+        public double backwardMs;
 
         /** 1 / (measurement iterations * forks) in a measurement iteration, 1 in a warm-up one. */
         double share = 1;
+        /** This iteration's steps and their summed phase times (not counters: package-private). */
+        long steps;
+        long forwardNanos;
+        long backwardNanos;
 
         @Setup(Level.Iteration)
         public void clear(BenchmarkParams benchmark, IterationParams iteration) {
             forwardEvaluations = 0;
             peakActivationBytes = 0;
+            forwardMs = 0;
+            backwardMs = 0;
+            steps = 0;
+            forwardNanos = 0;
+            backwardNanos = 0;
             share = iteration.getType() == IterationType.MEASUREMENT
                     ? 1.0 / ((double) iteration.getCount() * Math.max(1, benchmark.getForks()))
                     : 1.0;
@@ -200,6 +216,12 @@ public class Bench02_Step {
         double loss = executor.gradient(data, Loss.MSE, gradients);
         counts.forwardEvaluations = executor.lastForwardEvaluations() * counts.share;
         counts.peakActivationBytes = executor.lastPeakActivationBytes() * counts.share;
+        // Times vary from step to step: publish the iteration's mean so far (JMH reads the last value).
+        counts.steps++;
+        counts.forwardNanos += executor.lastForwardNanos();
+        counts.backwardNanos += executor.lastBackwardNanos();
+        counts.forwardMs = counts.forwardNanos * 1e-6 / counts.steps * counts.share;
+        counts.backwardMs = counts.backwardNanos * 1e-6 / counts.steps * counts.share;
         return loss;
     }
 }

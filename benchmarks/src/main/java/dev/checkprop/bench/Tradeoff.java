@@ -39,9 +39,22 @@ public final class Tradeoff {
      * @param forwardEvaluations forward evaluations per step (aux counter)
      * @param timeMs             time per step, ms
      * @param errorMs            JMH's 99.9% error on it, ms (NaN for a single measurement)
+     * @param forwardMs          time per step in forward actions, ms (aux counter; NaN when not published)
+     * @param backwardMs         time per step in backward actions, ms (aux counter; NaN when not published)
      */
     public record Point(String plan, String resolved, long peakBytes, long forwardEvaluations, double timeMs,
-                        double errorMs) {
+                        double errorMs, double forwardMs, double backwardMs) {
+
+        /** A point without the phase split. */
+        public Point(String plan, String resolved, long peakBytes, long forwardEvaluations, double timeMs,
+                     double errorMs) {
+            this(plan, resolved, peakBytes, forwardEvaluations, timeMs, errorMs, Double.NaN, Double.NaN);
+        }
+
+        /** Microseconds per forward evaluation (NaN without the phase split). */
+        public double microsPerForward() {
+            return forwardMs * 1000 / forwardEvaluations;
+        }
     }
 
     /**
@@ -99,6 +112,8 @@ public final class Tradeoff {
     /** Names of the aux counters the step benchmark publishes. */
     public static final String FORWARD_EVALUATIONS = "forwardEvaluations";
     public static final String PEAK_ACTIVATION_BYTES = "peakActivationBytes";
+    public static final String FORWARD_MS = "forwardMs";
+    public static final String BACKWARD_MS = "backwardMs";
 
     /** True if {@code r} is a step measurement: parameters plan and layers, and both counters. */
     public static boolean isStep(JmhResult r) {
@@ -159,7 +174,8 @@ public final class Tradeoff {
             double[] t = millisPerOp(r.primary());
             points.add(new Point(plan, resolved,
                     Math.round(r.secondary().get(PEAK_ACTIVATION_BYTES).score()),
-                    Math.round(r.secondary().get(FORWARD_EVALUATIONS).score()), t[0], t[1]));
+                    Math.round(r.secondary().get(FORWARD_EVALUATIONS).score()), t[0], t[1],
+                    secondaryOr(r, FORWARD_MS), secondaryOr(r, BACKWARD_MS)));
         }
         Point full = null;
         for (Point p : points) {
@@ -192,6 +208,11 @@ public final class Tradeoff {
         rows.sort(Comparator.comparingLong((Row r) -> -r.point().peakBytes())
                 .thenComparingDouble(r -> r.point().timeMs()));
         return new Group(layers, others, List.copyOf(rows));
+    }
+
+    private static double secondaryOr(JmhResult r, String name) {
+        JmhResult.Metric m = r.secondary().get(name);
+        return m == null ? Double.NaN : m.score();
     }
 
     private static int intOr(JmhResult r, String name, int otherwise) {

@@ -182,13 +182,17 @@ public final class TradeoffReport {
         b.append("- **gap**: measured / predicted − 1. Positive: slower than the arithmetic says (overhead per")
                 .append(" action, cache misses on recomputation); negative: faster (e.g. a working set that fits")
                 .append(" in cache).\n");
+        b.append("- **forward ms, backward ms**: the step split by phase with the executor's own clock (mean per")
+                .append(" step), and the forward time per evaluation. The model assumes that a forward evaluation")
+                .append(" costs the same in every plan and that the backward pass is the same for every plan; these")
+                .append(" columns show where a gap comes from.\n");
         b.append("- **Pareto**: ✓ when no other plan of the same network is at least as good in both memory and")
                 .append(" time (and better in one). The plot joins these points.\n\n");
         b.append("![time per step relative to full storage against peak activation memory](").append(pngLink)
                 .append(")\n\n");
 
         for (Tradeoff.Group g : groups) {
-            appendGroup(b, g);
+            appendGroup(b, g, backwardCost);
         }
 
         List<JmhResult> others = results.stream().filter(r -> !Tradeoff.isStep(r)).toList();
@@ -211,16 +215,18 @@ public final class TradeoffReport {
         return b.toString();
     }
 
-    private static void appendGroup(StringBuilder b, Tradeoff.Group g) {
+    private static void appendGroup(StringBuilder b, Tradeoff.Group g, double backwardCost) {
         b.append("## ").append(g.title()).append("\n\n");
         long bufferBytes = bufferBytes(g);
         boolean hasFull = g.rows().stream().anyMatch(r -> !Double.isNaN(r.relative()));
         if (!hasFull) {
             b.append("No `full` plan was measured for this network, so there is no relative time.\n\n");
         }
+        boolean phases = g.rows().stream().anyMatch(r -> !Double.isNaN(r.point().forwardMs()));
         b.append("| plan | peak activations | forward evaluations | time per step (ms) | vs full | predicted | gap |")
+                .append(phases ? " forward ms (µs per evaluation) | backward ms |" : "")
                 .append(" Pareto |\n");
-        b.append("|---|--:|--:|--:|--:|--:|--:|:-:|\n");
+        b.append("|---|--:|--:|--:|--:|--:|--:|").append(phases ? "--:|--:|" : "").append(":-:|\n");
         for (Tradeoff.Row r : g.rows()) {
             Tradeoff.Point p = r.point();
             String plan = p.plan().equals(p.resolved()) ? code(p.plan()) : code(p.resolved()) + " (" + code(p.plan()) + ")";
@@ -236,10 +242,67 @@ public final class TradeoffReport {
                     .append(" | ").append(String.format(Locale.ROOT, "%.2f", r.predicted()))
                     .append(" | ").append(Double.isNaN(r.gapPercent()) ? "—"
                             : String.format(Locale.ROOT, "%+.1f%%", r.gapPercent()))
+                    .append(phases ? " | " + phaseCells(p) : "")
                     .append(" | ").append(r.pareto() ? "✓" : "")
                     .append(" |\n");
         }
         b.append('\n');
+        if (phases) {
+            appendPhaseNote(b, g, backwardCost);
+        }
+    }
+
+    private static String phaseCells(Tradeoff.Point p) {
+        if (Double.isNaN(p.forwardMs())) {
+            return "— | —";
+        }
+        return String.format(Locale.ROOT, "%.1f (%.1f) | %.1f", p.forwardMs(), p.microsPerForward(), p.backwardMs());
+    }
+
+    /**
+     * What the phase split says about the count model for this network: the model assumes every
+     * forward evaluation costs what it costs in full storage and the backward pass is the same for
+     * every plan, so the forward cost per evaluation and the backward time, compared with full
+     * storage's, locate each plan's gap.
+     */
+    private static void appendPhaseNote(StringBuilder b, Tradeoff.Group g, double backwardCost) {
+        Tradeoff.Point full = null;
+        for (Tradeoff.Row r : g.rows()) {
+            if (r.point().resolved().trim().equalsIgnoreCase("full") && !Double.isNaN(r.point().forwardMs())) {
+                full = r.point();
+            }
+        }
+        if (full == null) {
+            return;
+        }
+        b.append(String.format(Locale.ROOT, "Full storage here: %.1f µs per forward evaluation, backward %.1f ms"
+                        + " = %.2f× its forward pass (the model's c is %s).",
+                full.microsPerForward(), full.backwardMs(), full.backwardMs() / full.forwardMs(),
+                num(backwardCost)));
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        String loPlan = "";
+        String hiPlan = "";
+        for (Tradeoff.Row r : g.rows()) {
+            Tradeoff.Point p = r.point();
+            if (p == full || Double.isNaN(p.forwardMs())) {
+                continue;
+            }
+            double perEval = p.microsPerForward() / full.microsPerForward();
+            if (perEval < lo) {
+                lo = perEval;
+                loPlan = p.resolved();
+            }
+            if (perEval > hi) {
+                hi = perEval;
+                hiPlan = p.resolved();
+            }
+        }
+        if (lo <= hi) {
+            b.append(String.format(Locale.ROOT, " Per forward evaluation the other plans take %.2f× (%s) to %.2f× (%s)"
+                    + " of full storage's time.", lo, code(loPlan), hi, code(hiPlan)));
+        }
+        b.append("\n\n");
     }
 
     /** Bytes of one activation buffer (4 x width x batch), or 0 when the parameters do not say. */

@@ -58,6 +58,11 @@ class Bench02SmokeIT {
             assertEquals(4L * WIDTH * BATCH * stats.peakLiveBuffers(),
                     Math.round(r.secondary().get(Tradeoff.PEAK_ACTIVATION_BYTES).score()), resolved + " peak bytes");
             assertTrue(r.primary().score() > 0, "a time per step");
+            double forward = r.secondary().get(Tradeoff.FORWARD_MS).score();
+            double backward = r.secondary().get(Tradeoff.BACKWARD_MS).score();
+            assertTrue(forward > 0 && backward > 0, resolved + " phase times " + forward + ", " + backward);
+            // Both phases happen inside the step (the loss and the input transpose are the rest).
+            assertTrue(forward + backward <= r.primary().score() * 1.5, resolved + " phases within the step");
         }
 
         Path md = dir.resolve("tradeoff.md");

@@ -144,9 +144,14 @@ class TradeoffReportTest {
         assertTrue(md.contains("![time per step relative to full storage against peak activation memory](tradeoff.png)"), md);
         assertTrue(md.contains("## L = 4 (width 4, batch 8, threads all)"), md);
         assertTrue(md.contains("## L = 16 (width 4, batch 8, threads all)"), md);
-        assertTrue(md.contains("| `full` | 2.00 KiB (16 buf) | 16 (1.00 L) | 10.0 ± 0.5 | 1.00 | 1.00 | +0.0% | ✓ |"), md);
-        assertTrue(md.contains("| `optimal:4` (`optimal:sqrtL`) | 512 B (4 buf) | 30 (1.88 L) | 14.0 ± 0.7 | 1.40 ± 0.10 | 1.29 | +8.4% | ✓ |"), md);
-        assertTrue(md.contains("| `binomial:4` | 640 B (5 buf) | 40 (2.50 L) | 16.0 | 1.60 | 1.50 | +6.7% |  |"), md);
+        assertTrue(md.contains("| `full` | 2.00 KiB (16 buf) | 16 (1.00 L) | 10.0 ± 0.5 | 1.00 | 1.00 | +0.0% | 3.0 (187.5) | 6.5 | ✓ |"), md);
+        assertTrue(md.contains("| `optimal:4` (`optimal:sqrtL`) | 512 B (4 buf) | 30 (1.88 L) | 14.0 ± 0.7 | 1.40 ± 0.10 | 1.29 | +8.4% | 6.0 (200.0) | 7.5 | ✓ |"), md);
+        assertTrue(md.contains("| `binomial:4` | 640 B (5 buf) | 40 (2.50 L) | 16.0 | 1.60 | 1.50 | +6.7% | — | — |  |"), md);
+        assertTrue(md.contains("Full storage here: 187.5 µs per forward evaluation, backward 6.5 ms = 2.17× its forward pass"
+                + " (the model's c is 2). Per forward evaluation the other plans take 1.07× (`optimal:4`) to 1.07×"
+                + " (`optimal:4`) of full storage's time."), md);
+        // The L = 4 network has no phase counters: its table keeps the narrow header.
+        assertTrue(md.contains("| plan | peak activations | forward evaluations | time per step (ms) | vs full | predicted | gap | Pareto |"), md);
         assertTrue(md.contains("## Other benchmarks in `tiny-result.json`"), md);
         assertTrue(md.contains("| Bench01_Planning.plan | case_=binomial:8@100000 | 12.5 ± 1.5 ms/op |"), md);
     }
