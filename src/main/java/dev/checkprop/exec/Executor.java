@@ -168,9 +168,9 @@ public final class Executor implements AutoCloseable {
 
     /**
      * As {@link #Executor(Network, Plan, int)}, with the given kernels and {@code threads} threads
-     * (the caller plus {@code threads - 1} daemon workers, released by {@link #close()}). The batch
-     * is split across threads for the forward and input-gradient products, and output rows for the
-     * weight gradient; every output element is still computed by one thread with one fixed chain of
+     * (the caller plus {@code threads - 1} daemon workers, released by {@link #close()}). Threads take
+     * chunks of 24 output rows of each product as they become free (each then reads only those rows
+     * of W); every output element is still computed by one thread with one fixed chain of
      * operations, so gradients are bit-identical for every thread count.
      */
     public Executor(Network net, Plan plan, int batchSize, DenseKernels kernels, int threads) {
@@ -826,7 +826,7 @@ public final class Executor implements AutoCloseable {
         }
     }
 
-    /** F l: z = W a + b and a = f(z) for the part's batch columns; in an R run also R{a}. */
+    /** F l: z = W a + b and a = f(z), by chunks of output rows; in an R run also R{a}. */
     private final class ForwardJob implements WorkerPool.Job {
         private DenseLayer layer;
         private int layerIndex;
@@ -910,19 +910,25 @@ public final class Executor implements AutoCloseable {
     }
 
     /**
-     * B l in phases, each a job over all threads:
+     * B l in phases, each a job whose chunks (ranges of rows, or of samples for a transpose) the
+     * threads take from {@link #nextChunk}:
      * <ul>
-     * <li>{@link #BRANCH} (residual only, by batch columns): recompute h = f(W a^(l-1) + b) — f' cannot
+     * <li>{@link #BRANCH} (residual only, by output rows): recompute h = f(W a^(l-1) + b) — f' cannot
      *     be recovered accurately from a^l &minus; a^(l-1) — and the branch gradient g &odot; f'(h); in an
      *     R run also R{h} = f'(z) R{z} and R{&delta;};</li>
-     * <li>{@link #ROWS} (by output rows): for a dense layer, R{&delta;} (in an R run, while g is still
-     *     intact) and f' applied to the incoming gradient; the bias gradient (and R{&delta;}'s sum); the
-     *     sample-major copies of a^(l-1) and R{a^(l-1)};</li>
-     * <li>{@link #PRODUCTS}: the weight gradient (and the product's weight part) by output rows and the
-     *     gradient for a^(l-1) (and its R) by batch columns, plus the skip connection's identity term
-     *     for a residual block;</li>
-     * <li>{@link #DROPOUT} (by batch columns): the gradient (and its R) through the replayed mask.</li>
+     * <li>{@link #ROWS} (by output rows), skipped when the layer above already did it
+     *     ({@link #gradientReady}): for a dense layer, R{&delta;} (in an R run, while g is still intact)
+     *     and f' applied to the incoming gradient; the bias gradient (and R{&delta;}'s sum);</li>
+     * <li>{@link #PRODUCTS}: first the sample-major copies of a^(l-1) (and R{a^(l-1)}), then the
+     *     gradient for a^(l-1) (and its R) by input rows, plus the skip connection's identity term for
+     *     a residual block, and — in a plain gradient run whose layer below is dense — that layer's f'
+     *     and bias gradient on the same rows while they are in cache; last the weight gradient (and
+     *     the product's weight part) by output rows, once the copies are done;</li>
+     * <li>{@link #DROPOUT} (by rows): the gradient (and its R) through the replayed mask.</li>
      * </ul>
+     * So a dense layer's backward is one job in a plain gradient run. Every element is still
+     * computed by one chain of operations in the documented order, so fusing and chunking change
+     * no bits.
      */
     private final class BackwardJob implements WorkerPool.Job {
         static final int ROWS = 0;

@@ -1,5 +1,6 @@
 package dev.checkprop.exec;
 
+import dev.checkprop.hvp.Curvature;
 import dev.checkprop.kernel.DenseKernels;
 import dev.checkprop.kernel.Kernels;
 import dev.checkprop.nn.Activation;
@@ -50,6 +51,73 @@ class ThreadCountTest {
                     assertArrayEquals(PlanEquivalenceTest.bits(reference.bias(l)), PlanEquivalenceTest.bits(g.bias(l)), what);
                 }
             }
+        }
+    }
+
+    /**
+     * The same for a network that takes every path of the backward job: residual blocks (branch
+     * recomputed, skip added to the input gradient), dropout (mask replayed), dense layers below a
+     * dense, a residual and a dropout layer (the f' fused into the layer above, or not), widths
+     * that are not multiples of the row chunk — and for Hessian and Gauss-Newton vector products,
+     * which take the unfused path.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {3, 64, 70})
+    void mixedNetworkAndCurvatureProductsAreBitIdenticalForEveryThreadCount(int batch) {
+        Network net = TestNets.withRandomBias(Network.builder(11).dense(53, Activation.TANH).residual(3, Activation.TANH)
+                .dense(30, Activation.SIGMOID).dropout(0.25f).dense(30, Activation.RELU).residual(2, Activation.RELU)
+                .dense(26, Activation.TANH).dense(5, Activation.IDENTITY).build(8), 2);
+        Batch data = TestNets.regression(net, batch, 13);
+        Plan plan = Planners.parse("binomial:4").plan(net.depth());
+        Gradients v = Gradients.zerosLike(net);
+        for (int l = 1; l <= net.depth(); l++) {
+            float[] w = TestNets.uniform(v.weights(l).length, 21, l, 0.5f);
+            System.arraycopy(w, 0, v.weights(l), 0, w.length);
+            float[] b = TestNets.uniform(v.bias(l).length, 22, l, 0.5f);
+            System.arraycopy(b, 0, v.bias(l), 0, b.length);
+        }
+        Gradients refGradient = null;
+        Gradients[] refProducts = new Gradients[Curvature.values().length];
+        DenseKernels[] paths = Kernels.vector().isPresent()
+                ? new DenseKernels[] {Kernels.scalar(), Kernels.vector().get()} : new DenseKernels[] {Kernels.scalar()};
+        for (DenseKernels k : paths) {
+            for (int threads = 1; threads <= 4; threads++) {
+                String what = k.name() + ", " + threads + " threads";
+                Gradients g = Gradients.zerosLike(net);
+                try (Executor ex = new Executor(net, plan, batch, k, threads)) {
+                    ex.setStep(3);
+                    ex.gradient(data, Loss.MSE, g);
+                }
+                if (refGradient == null) {
+                    refGradient = g;
+                } else {
+                    assertSameBits(refGradient, g, net, "gradient, " + what);
+                }
+                for (Curvature c : Curvature.values()) {
+                    Gradients product = Gradients.zerosLike(net);
+                    Gradients alongside = Gradients.zerosLike(net);
+                    try (Executor ex = Executor.forHessianProducts(net, plan, batch, k, threads)) {
+                        ex.setStep(3);
+                        ex.hessianVector(data, Loss.MSE, v, alongside, product, c);
+                    }
+                    // The gradient an R run computes alongside is the plain run's, bit for bit.
+                    assertSameBits(refGradient, alongside, net, c + " run's gradient, " + what);
+                    if (refProducts[c.ordinal()] == null) {
+                        refProducts[c.ordinal()] = product;
+                    } else {
+                        assertSameBits(refProducts[c.ordinal()], product, net, c + " product, " + what);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void assertSameBits(Gradients expected, Gradients actual, Network net, String what) {
+        for (int l = 1; l <= net.depth(); l++) {
+            assertArrayEquals(PlanEquivalenceTest.bits(expected.weights(l)), PlanEquivalenceTest.bits(actual.weights(l)),
+                    what + ", layer " + l + " weights");
+            assertArrayEquals(PlanEquivalenceTest.bits(expected.bias(l)), PlanEquivalenceTest.bits(actual.bias(l)),
+                    what + ", layer " + l + " bias");
         }
     }
 }

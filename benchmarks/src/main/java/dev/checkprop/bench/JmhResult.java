@@ -38,9 +38,28 @@ public record JmhResult(String benchmark, String mode, Map<String, String> param
 
     /**
      * A score with JMH's error (the half-width of its 99.9% confidence interval; NaN when there was a
-     * single measurement) and unit.
+     * single measurement), unit, and the raw measurements: one array per fork, one value per
+     * measurement iteration (empty when the file has none).
      */
-    public record Metric(double score, double error, String unit) {
+    public record Metric(double score, double error, String unit, List<double[]> forks) {
+
+        /** A metric without raw data. */
+        public Metric(double score, double error, String unit) {
+            this(score, error, unit, List.of());
+        }
+
+        /** The mean of each fork's measurements, in fork order. */
+        public double[] forkMeans() {
+            double[] means = new double[forks.size()];
+            for (int f = 0; f < means.length; f++) {
+                double sum = 0;
+                for (double v : forks.get(f)) {
+                    sum += v;
+                }
+                means[f] = forks.get(f).length == 0 ? Double.NaN : sum / forks.get(f).length;
+            }
+            return means;
+        }
     }
 
     /** The class's simple name and the method, e.g. {@code Bench02_Step.step}. */
@@ -108,7 +127,16 @@ public record JmhResult(String benchmark, String mode, Map<String, String> param
     }
 
     private static Metric metric(JsonNode m) {
-        return new Metric(number(m.path("score")), number(m.path("scoreError")), m.path("scoreUnit").asText(""));
+        List<double[]> forks = new ArrayList<>();
+        for (JsonNode fork : m.path("rawData")) {
+            double[] values = new double[fork.size()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = number(fork.get(i));
+            }
+            forks.add(values);
+        }
+        return new Metric(number(m.path("score")), number(m.path("scoreError")), m.path("scoreUnit").asText(""),
+                List.copyOf(forks));
     }
 
     /** JMH writes NaN and infinities as strings ("NaN"). */

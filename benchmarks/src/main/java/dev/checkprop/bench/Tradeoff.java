@@ -41,14 +41,16 @@ public final class Tradeoff {
      * @param errorMs            JMH's 99.9% error on it, ms (NaN for a single measurement)
      * @param forwardMs          time per step in forward actions, ms (aux counter; NaN when not published)
      * @param backwardMs         time per step in backward actions, ms (aux counter; NaN when not published)
+     * @param forkMs             time per step of each fork (JVM) separately, ms (empty without raw data)
      */
     public record Point(String plan, String resolved, long peakBytes, long forwardEvaluations, double timeMs,
-                        double errorMs, double forwardMs, double backwardMs) {
+                        double errorMs, double forwardMs, double backwardMs, double[] forkMs) {
 
-        /** A point without the phase split. */
+        /** A point without the phase split and the forks. */
         public Point(String plan, String resolved, long peakBytes, long forwardEvaluations, double timeMs,
                      double errorMs) {
-            this(plan, resolved, peakBytes, forwardEvaluations, timeMs, errorMs, Double.NaN, Double.NaN);
+            this(plan, resolved, peakBytes, forwardEvaluations, timeMs, errorMs, Double.NaN, Double.NaN,
+                    new double[0]);
         }
 
         /** Microseconds per forward evaluation (NaN without the phase split). */
@@ -172,10 +174,14 @@ public final class Tradeoff {
                 resolved = plan;
             }
             double[] t = millisPerOp(r.primary());
+            double[] forks = r.primary().forkMeans();
+            for (int f = 0; f < forks.length; f++) {
+                forks[f] = millisPerOp(new JmhResult.Metric(forks[f], Double.NaN, r.primary().unit()))[0];
+            }
             points.add(new Point(plan, resolved,
                     Math.round(r.secondary().get(PEAK_ACTIVATION_BYTES).score()),
                     Math.round(r.secondary().get(FORWARD_EVALUATIONS).score()), t[0], t[1],
-                    secondaryOr(r, FORWARD_MS), secondaryOr(r, BACKWARD_MS)));
+                    secondaryOr(r, FORWARD_MS), secondaryOr(r, BACKWARD_MS), forks));
         }
         Point full = null;
         for (Point p : points) {

@@ -182,6 +182,8 @@ public final class TradeoffReport {
         b.append("- **gap**: measured / predicted − 1. Positive: slower than the arithmetic says (overhead per")
                 .append(" action, cache misses on recomputation); negative: faster (e.g. a working set that fits")
                 .append(" in cache).\n");
+        b.append("- **per fork**: the mean of each JVM fork separately. On a shared machine a whole fork can run")
+                .append(" in a slow period; forks that disagree by more than the error bars say so.\n");
         b.append("- **forward ms, backward ms**: the step split by phase with the executor's own clock (mean per")
                 .append(" step), and the forward time per evaluation. The model assumes that a forward evaluation")
                 .append(" costs the same in every plan and that the backward pass is the same for every plan; these")
@@ -223,10 +225,14 @@ public final class TradeoffReport {
             b.append("No `full` plan was measured for this network, so there is no relative time.\n\n");
         }
         boolean phases = g.rows().stream().anyMatch(r -> !Double.isNaN(r.point().forwardMs()));
-        b.append("| plan | peak activations | forward evaluations | time per step (ms) | vs full | predicted | gap |")
+        boolean forks = g.rows().stream().anyMatch(r -> r.point().forkMs().length > 1);
+        b.append("| plan | peak activations | forward evaluations | time per step (ms) |")
+                .append(forks ? " per fork (ms) |" : "")
+                .append(" vs full | predicted | gap |")
                 .append(phases ? " forward ms (µs per evaluation) | backward ms |" : "")
                 .append(" Pareto |\n");
-        b.append("|---|--:|--:|--:|--:|--:|--:|").append(phases ? "--:|--:|" : "").append(":-:|\n");
+        b.append("|---|--:|--:|--:|").append(forks ? "--:|" : "").append("--:|--:|--:|")
+                .append(phases ? "--:|--:|" : "").append(":-:|\n");
         for (Tradeoff.Row r : g.rows()) {
             Tradeoff.Point p = r.point();
             String plan = p.plan().equals(p.resolved()) ? code(p.plan()) : code(p.resolved()) + " (" + code(p.plan()) + ")";
@@ -238,6 +244,7 @@ public final class TradeoffReport {
                     .append(" | ").append(mem)
                     .append(" | ").append(evals)
                     .append(" | ").append(withError(p.timeMs(), p.errorMs()))
+                    .append(forks ? " | " + forkCell(p) : "")
                     .append(" | ").append(Double.isNaN(r.relative()) ? "—" : withError(r.relative(), r.relativeError(), 2))
                     .append(" | ").append(String.format(Locale.ROOT, "%.2f", r.predicted()))
                     .append(" | ").append(Double.isNaN(r.gapPercent()) ? "—"
@@ -250,6 +257,14 @@ public final class TradeoffReport {
         if (phases) {
             appendPhaseNote(b, g, backwardCost);
         }
+    }
+
+    private static String forkCell(Tradeoff.Point p) {
+        StringBuilder c = new StringBuilder();
+        for (double t : p.forkMs()) {
+            c.append(c.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, t >= 100 ? "%.0f" : "%.1f", t));
+        }
+        return c.length() == 0 ? "—" : c.toString();
     }
 
     private static String phaseCells(Tradeoff.Point p) {

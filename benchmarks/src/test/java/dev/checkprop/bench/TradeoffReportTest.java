@@ -156,6 +156,34 @@ class TradeoffReportTest {
         assertTrue(md.contains("| Bench01_Planning.plan | case_=binomial:8@100000 | 12.5 ± 1.5 ms/op |"), md);
     }
 
+    /**
+     * Two forks that disagree: the table shows each fork's mean beside JMH's overall score, in ms
+     * whatever the benchmark's unit.
+     */
+    @Test
+    void showsEachForkWhenThereAreSeveral() throws IOException {
+        String entry = """
+                {"benchmark": "dev.checkprop.bench.Bench02_Step.step", "mode": "avgt", "forks": 2,
+                 "params": {"batch": "8", "layers": "4", "plan": "%s", "threads": "all", "width": "4"},
+                 "primaryMetric": {"score": %s, "scoreError": 1.0, "scoreUnit": "us/op",
+                                   "rawData": [%s]},
+                 "secondaryMetrics": {
+                   "forwardEvaluations": {"score": %s, "scoreError": "NaN", "scoreUnit": "#"},
+                   "peakActivationBytes": {"score": %s, "scoreError": "NaN", "scoreUnit": "#"}}}
+                """;
+        String json = "[" + String.format(entry, "full", "2000", "[1000, 2000], [2500, 2500]", "4", "512")
+                + "," + String.format(entry, "sqrt", "3000", "[3000], [3000]", "6", "256") + "]";
+        List<JmhResult> rs = JmhResult.parse(json);
+        assertArrayEquals(new double[] {1500, 2500}, rs.get(0).primary().forkMeans(), 0);
+        List<Tradeoff.Group> gs = Tradeoff.groups(rs, 2.0);
+        assertArrayEquals(new double[] {1.5, 2.5}, gs.get(0).rows().get(0).point().forkMs(), 1e-12);
+        String md = TradeoffReport.markdown(rs, gs, "two-forks.json", "cmd", 2.0, "t.png", "cpu",
+                ZonedDateTime.of(2026, 1, 2, 3, 4, 0, 0, ZoneOffset.UTC));
+        assertTrue(md.contains("| time per step (ms) | per fork (ms) | vs full |"), md);
+        assertTrue(md.contains("| `full` | 512 B (4 buf) | 4 (1.00 L) | 2.00 ± 0.00 | 1.5 / 2.5 | 1.00 |"), md);
+        assertTrue(md.contains("| `sqrt` | 256 B (2 buf) | 6 (1.50 L) | 3.00 ± 0.00 | 3.0 / 3.0 | 1.50 ± 0.00 |"), md);
+    }
+
     @Test
     void writesAReadablePng(@TempDir Path dir) throws IOException {
         Path png = dir.resolve("out/tradeoff.png");

@@ -1,0 +1,94 @@
+package dev.checkprop.exec;
+
+import dev.checkprop.hvp.Curvature;
+import dev.checkprop.kernel.Kernels;
+import dev.checkprop.nn.Activation;
+import dev.checkprop.nn.Batch;
+import dev.checkprop.nn.Gradients;
+import dev.checkprop.nn.Loss;
+import dev.checkprop.nn.Network;
+import dev.checkprop.plan.Plan;
+import dev.checkprop.plan.Planners;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A step allocates nothing, on the calling thread or on the executor's workers: buffers come from
+ * pools sized by the plan, jobs and their chunk counters are fields. Measured with the JVM's
+ * per-thread allocation counters on the scalar kernels (the Vector API allocates until C2 has
+ * compiled it, which a unit test cannot wait for; JMH's -prof gc covers that path, see
+ * docs/speed.md).
+ */
+class ExecutorAllocationTest {
+
+    @ParameterizedTest
+    @CsvSource({"full, 1", "full, 2", "sqrt, 2", "binomial:3, 1", "binomial:3, 2", "optimal:4, 2"})
+    void aStepAllocatesNothingOnAnyThread(String planSpec, int threads) {
+        if (!(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean bean)
+                || !bean.isThreadAllocatedMemorySupported() || !bean.isThreadAllocatedMemoryEnabled()) {
+            Assumptions.abort("this JVM does not count allocated bytes per thread");
+            return;
+        }
+        Network net = TestNets.withRandomBias(Network.builder(9).dense(40, Activation.TANH).residual(2, Activation.RELU)
+                .dropout(0.2f).dense(24, Activation.SIGMOID).dense(3, Activation.IDENTITY).build(5), 3);
+        Batch data = TestNets.regression(net, 37, 4);
+        Plan plan = Planners.parse(planSpec).plan(net.depth());
+        Gradients g = Gradients.zerosLike(net);
+        Gradients v = Gradients.zerosLike(net);
+        Gradients product = Gradients.zerosLike(net);
+        try (Executor ex = new Executor(net, plan, data.size(), Kernels.scalar(), threads);
+             Executor hvp = Executor.forHessianProducts(net, plan, data.size(), Kernels.scalar(), threads)) {
+            Runnable steps = () -> {
+                for (int s = 0; s < 3; s++) {
+                    ex.setStep(s);
+                    ex.gradient(data, Loss.MSE, g);
+                    hvp.hessianVector(data, Loss.MSE, v, null, product, Curvature.HESSIAN);
+                }
+            };
+            // Warm up until the JIT has settled: a deoptimisation can allocate (it materialises objects
+            // that compiled code had kept in registers), which is not the executor's doing.
+            for (int warm = 0; warm < 30; warm++) {
+                steps.run();
+            }
+            long[] ids = executorThreads(threads);
+            long before = allocated(bean, ids);
+            steps.run();
+            long after = allocated(bean, ids);
+            assertEquals(0, after - before, planSpec + " with " + threads + " threads allocated");
+        }
+    }
+
+    /** The calling thread and every live worker of the executors. */
+    private static long[] executorThreads(int threads) {
+        List<Long> ids = new ArrayList<>();
+        ids.add(Thread.currentThread().getId());
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("checkprop-executor") && t.isAlive()) {
+                ids.add(t.getId());
+            }
+        }
+        // Two executors, threads - 1 workers each (other tests' closed workers have exited or are exiting).
+        assertTrue(ids.size() >= 1 + 2 * (threads - 1), "found the workers: " + ids);
+        return ids.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** One thread at a time: the array form would allocate its answer between the two readings. */
+    private static long allocated(com.sun.management.ThreadMXBean bean, long[] ids) {
+        long sum = 0;
+        for (long id : ids) {
+            long b = bean.getThreadAllocatedBytes(id);
+            if (b > 0) {
+                sum += b;
+            }
+        }
+        return sum;
+    }
+}
