@@ -8,6 +8,7 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -318,7 +319,32 @@ public final class TradeoffReport {
                     + " of full storage's time.", lo, code(loPlan), hi, code(hiPlan)));
         }
         b.append("\n\n");
+        StringBuilder gaps = new StringBuilder();
+        for (Tradeoff.Row r : g.rows()) {
+            Tradeoff.Point p = r.point();
+            if (p == full || Double.isNaN(r.gapPercent()) || Math.abs(r.gapPercent()) <= GAP_TO_EXPLAIN
+                    || Double.isNaN(p.forwardMs())) {
+                continue;
+            }
+            gaps.append(String.format(Locale.ROOT, "- %s %+.1f%%: a forward evaluation costs %.2f× full storage's,"
+                            + " the backward pass %.2f× full storage's",
+                    code(p.resolved()), r.gapPercent(), p.microsPerForward() / full.microsPerForward(),
+                    p.backwardMs() / full.backwardMs()));
+            double[] forks = p.forkMs();
+            if (forks.length > 1) {
+                double min = Arrays.stream(forks).min().orElse(Double.NaN);
+                double max = Arrays.stream(forks).max().orElse(Double.NaN);
+                gaps.append(String.format(Locale.ROOT, "; its forks are %.0f%% apart", (max / min - 1) * 100));
+            }
+            gaps.append(".\n");
+        }
+        if (gaps.length() > 0) {
+            b.append("Gaps beyond ±").append(num(GAP_TO_EXPLAIN)).append("%, by phase:\n\n").append(gaps).append('\n');
+        }
     }
+
+    /** Gaps (in percent) larger than this get a line that splits them by phase. */
+    static final double GAP_TO_EXPLAIN = 5;
 
     /** Bytes of one activation buffer (4 x width x batch), or 0 when the parameters do not say. */
     private static long bufferBytes(Tradeoff.Group g) {

@@ -150,6 +150,9 @@ class TradeoffReportTest {
         assertTrue(md.contains("Full storage here: 187.5 µs per forward evaluation, backward 6.5 ms = 2.17× its forward pass"
                 + " (the model's c is 2). Per forward evaluation the other plans take 1.07× (`optimal:4`) to 1.07×"
                 + " (`optimal:4`) of full storage's time."), md);
+        // optimal:4's +8.4% gap, split by phase: 200 / 187.5 per evaluation, 7.5 / 6.5 backward.
+        assertTrue(md.contains("- `optimal:4` +8.4%: a forward evaluation costs 1.07× full storage's, the backward"
+                + " pass 1.15× full storage's."), md);
         // The L = 4 network has no phase counters: its table keeps the narrow header.
         assertTrue(md.contains("| plan | peak activations | forward evaluations | time per step (ms) | vs full | predicted | gap | Pareto |"), md);
         assertTrue(md.contains("## Other benchmarks in `tiny-result.json`"), md);
