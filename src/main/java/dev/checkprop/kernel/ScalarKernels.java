@@ -1,9 +1,10 @@
 package dev.checkprop.kernel;
 
 /**
- * Plain-Java kernels: the reference for the bit contract of {@link DenseKernels} and the fallback
- * when the Vector API module is absent. Loops are ordered so that the innermost one runs over a
- * contiguous index, while every element still follows its documented FMA chain.
+ * Plain-Java kernels: the fallback when the Vector API module is absent, with the bits of
+ * {@link VectorKernels}. The products run on register tiles of scalar accumulators (see
+ * {@link #gemm}); every element still follows its documented FMA chain. (The tests check both
+ * implementations against a plain loop written from the documented chains.)
  */
 final class ScalarKernels extends DenseKernels {
 
@@ -20,57 +21,133 @@ final class ScalarKernels extends DenseKernels {
     @Override
     public void forward(int nOut, int nIn, int batch, float[] w, float[] b, float[] a, float[] z,
                         int o0, int o1, int i0, int i1) {
-        for (int o = o0; o < o1; o++) {
-            final int zb = o * batch;
-            final float bias = b[o];
-            for (int i = i0; i < i1; i++) {
-                z[zb + i] = bias;
-            }
-            final int wb = o * nIn;
-            for (int k = 0; k < nIn; k++) {
-                final float wk = w[wb + k];
-                final int ab = k * batch;
-                for (int i = i0; i < i1; i++) {
-                    z[zb + i] = Math.fma(wk, a[ab + i], z[zb + i]);
-                }
-            }
-        }
+        gemm(o0, o1, i0, i1, nIn, w, nIn, 1, a, batch, z, batch, b);
     }
 
     @Override
     public void backwardInput(int nOut, int nIn, int batch, float[] w, float[] g, float[] gin,
                               int k0, int k1, int i0, int i1) {
-        for (int k = k0; k < k1; k++) {
-            final int gb = k * batch;
-            for (int i = i0; i < i1; i++) {
-                gin[gb + i] = 0f;
-            }
-            for (int o = 0; o < nOut; o++) {
-                final float wk = w[o * nIn + k];
-                final int ob = o * batch;
-                for (int i = i0; i < i1; i++) {
-                    gin[gb + i] = Math.fma(wk, g[ob + i], gin[gb + i]);
-                }
-            }
-        }
+        gemm(k0, k1, i0, i1, nOut, w, 1, nIn, g, batch, gin, batch, null);
     }
 
     @Override
     public void weightGradient(int nOut, int nIn, int batch, float[] g, float[] aRows, float[] dw, int o0, int o1) {
-        for (int o = o0; o < o1; o++) {
-            final int wb = o * nIn;
-            for (int k = 0; k < nIn; k++) {
-                dw[wb + k] = 0f;
+        gemm(o0, o1, 0, nIn, batch, g, batch, 1, aRows, nIn, dw, nIn, null);
+    }
+
+    /**
+     * {@code C(m, n) = init(m)}, then {@code C(m, n) = fma(A(m, p), B(p, n), C(m, n))} for {@code p}
+     * ascending, for {@code m0 <= m < m1}, {@code n0 <= n < n1} — the same engine and operand table
+     * as {@link VectorKernels}, with 4 x 4 tiles of scalar accumulators. Each accumulator lives in a
+     * register for its whole chain, so a step costs 8 loads for 16 fused multiply-adds instead of the
+     * load and store around every one of them in a plain loop.
+     *
+     * @param a    {@code A(m, p) = a[m*aRow + p*aCol]}
+     * @param b    {@code B(p, n) = b[p*ldb + n]}
+     * @param c    {@code C(m, n) = c[m*ldc + n]}
+     * @param bias {@code init(m) = bias[m]}, or {@code null} for {@code init(m) = 0}
+     */
+    private static void gemm(int m0, int m1, int n0, int n1, int kDim, float[] a, int aRow, int aCol,
+                             float[] b, int ldb, float[] c, int ldc, float[] bias) {
+        int m = m0;
+        for (; m + 4 <= m1; m += 4) {
+            int n = n0;
+            for (; n + 4 <= n1; n += 4) {
+                tile4x4(m, n, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
             }
-            final int gb = o * batch;
-            for (int i = 0; i < batch; i++) {
-                final float gi = g[gb + i];
-                final int ab = i * nIn;
-                for (int k = 0; k < nIn; k++) {
-                    dw[wb + k] = Math.fma(gi, aRows[ab + k], dw[wb + k]);
-                }
+            for (int r = m; r < m + 4; r++) {
+                row(r, n, n1, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
             }
         }
+        for (; m < m1; m++) {
+            row(m, n0, n1, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
+        }
+    }
+
+    /** Row {@code m}, columns {@code n0..n1}: the plain loop, for the edges of the tiles. */
+    private static void row(int m, int n0, int n1, int kDim, float[] a, int aRow, int aCol, float[] b, int ldb,
+                            float[] c, int ldc, float[] bias) {
+        if (n0 >= n1) {
+            return;
+        }
+        final int cb = m * ldc;
+        final float init = bias == null ? 0f : bias[m];
+        for (int n = n0; n < n1; n++) {
+            c[cb + n] = init;
+        }
+        final int am = m * aRow;
+        for (int p = 0; p < kDim; p++) {
+            final float w = a[am + p * aCol];
+            final int bp = p * ldb;
+            for (int n = n0; n < n1; n++) {
+                c[cb + n] = Math.fma(w, b[bp + n], c[cb + n]);
+            }
+        }
+    }
+
+    /** Rows {@code m..m+3}, columns {@code n..n+3}: sixteen chains in registers. */
+    private static void tile4x4(int m, int n, int kDim, float[] a, int aRow, int aCol, float[] b, int ldb,
+                                float[] c, int ldc, float[] bias) {
+        final float i0 = bias == null ? 0f : bias[m];
+        final float i1 = bias == null ? 0f : bias[m + 1];
+        final float i2 = bias == null ? 0f : bias[m + 2];
+        final float i3 = bias == null ? 0f : bias[m + 3];
+        float s00 = i0, s01 = i0, s02 = i0, s03 = i0;
+        float s10 = i1, s11 = i1, s12 = i1, s13 = i1;
+        float s20 = i2, s21 = i2, s22 = i2, s23 = i2;
+        float s30 = i3, s31 = i3, s32 = i3, s33 = i3;
+        final int a0 = m * aRow;
+        final int a1 = a0 + aRow;
+        final int a2 = a1 + aRow;
+        final int a3 = a2 + aRow;
+        for (int p = 0; p < kDim; p++) {
+            final int ap = p * aCol;
+            final int bp = p * ldb + n;
+            final float b0 = b[bp];
+            final float b1 = b[bp + 1];
+            final float b2 = b[bp + 2];
+            final float b3 = b[bp + 3];
+            final float w0 = a[a0 + ap];
+            s00 = Math.fma(w0, b0, s00);
+            s01 = Math.fma(w0, b1, s01);
+            s02 = Math.fma(w0, b2, s02);
+            s03 = Math.fma(w0, b3, s03);
+            final float w1 = a[a1 + ap];
+            s10 = Math.fma(w1, b0, s10);
+            s11 = Math.fma(w1, b1, s11);
+            s12 = Math.fma(w1, b2, s12);
+            s13 = Math.fma(w1, b3, s13);
+            final float w2 = a[a2 + ap];
+            s20 = Math.fma(w2, b0, s20);
+            s21 = Math.fma(w2, b1, s21);
+            s22 = Math.fma(w2, b2, s22);
+            s23 = Math.fma(w2, b3, s23);
+            final float w3 = a[a3 + ap];
+            s30 = Math.fma(w3, b0, s30);
+            s31 = Math.fma(w3, b1, s31);
+            s32 = Math.fma(w3, b2, s32);
+            s33 = Math.fma(w3, b3, s33);
+        }
+        final int c0 = m * ldc + n;
+        c[c0] = s00;
+        c[c0 + 1] = s01;
+        c[c0 + 2] = s02;
+        c[c0 + 3] = s03;
+        final int c1 = c0 + ldc;
+        c[c1] = s10;
+        c[c1 + 1] = s11;
+        c[c1 + 2] = s12;
+        c[c1 + 3] = s13;
+        final int c2 = c1 + ldc;
+        c[c2] = s20;
+        c[c2 + 1] = s21;
+        c[c2 + 2] = s22;
+        c[c2 + 3] = s23;
+        final int c3 = c2 + ldc;
+        c[c3] = s30;
+        c[c3 + 1] = s31;
+        c[c3 + 2] = s32;
+        c[c3 + 3] = s33;
     }
 
     @Override

@@ -14,12 +14,14 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The three matrix products of {@link VectorKernels} give exactly the bits of {@link ScalarKernels}
- * over the whole output array: inside the requested range the same values, outside it the
- * sentinel the output was prefilled with.
+ * The three matrix products of {@link VectorKernels} and of {@link ScalarKernels} give exactly the
+ * bits of {@link ChainReference} (the documented chains, written as plain loops) over the whole
+ * output array: inside the requested range the same values, outside it the sentinel the output
+ * was prefilled with.
  */
 class ProductBitExactnessTest {
 
+    private static final DenseKernels REFERENCE = ChainReference.INSTANCE;
     private static final DenseKernels SCALAR = ScalarKernels.INSTANCE;
     private static final DenseKernels VECTOR = VectorKernels.INSTANCE;
 
@@ -94,10 +96,13 @@ class ProductBitExactnessTest {
             float[] a = mixed(rnd, c.nIn * c.batch);
             float[] zs = filled(c.nOut * c.batch, SENTINEL);
             float[] zv = filled(c.nOut * c.batch, SENTINEL);
+            float[] zr = filled(c.nOut * c.batch, SENTINEL);
+            REFERENCE.forward(c.nOut, c.nIn, c.batch, w, b, a, zr, c.lo, c.hi);
             SCALAR.forward(c.nOut, c.nIn, c.batch, w, b, a, zs, c.lo, c.hi);
             VECTOR.forward(c.nOut, c.nIn, c.batch, w, b, a, zv, c.lo, c.hi);
-            assertColumnsOnly(zs, c.nOut, c.batch, c.lo, c.hi, c);
-            assertArrayEquals(bits(zs), bits(zv), () -> "forward " + c);
+            assertColumnsOnly(zr, c.nOut, c.batch, c.lo, c.hi, c);
+            assertArrayEquals(bits(zr), bits(zs), () -> "scalar forward " + c);
+            assertArrayEquals(bits(zr), bits(zv), () -> "vector forward " + c);
         }
     }
 
@@ -109,10 +114,13 @@ class ProductBitExactnessTest {
             float[] g = mixed(rnd, c.nOut * c.batch);
             float[] gs = filled(c.nIn * c.batch, SENTINEL);
             float[] gv = filled(c.nIn * c.batch, SENTINEL);
+            float[] gr = filled(c.nIn * c.batch, SENTINEL);
+            REFERENCE.backwardInput(c.nOut, c.nIn, c.batch, w, g, gr, c.lo, c.hi);
             SCALAR.backwardInput(c.nOut, c.nIn, c.batch, w, g, gs, c.lo, c.hi);
             VECTOR.backwardInput(c.nOut, c.nIn, c.batch, w, g, gv, c.lo, c.hi);
-            assertColumnsOnly(gs, c.nIn, c.batch, c.lo, c.hi, c);
-            assertArrayEquals(bits(gs), bits(gv), () -> "backwardInput " + c);
+            assertColumnsOnly(gr, c.nIn, c.batch, c.lo, c.hi, c);
+            assertArrayEquals(bits(gr), bits(gs), () -> "scalar backwardInput " + c);
+            assertArrayEquals(bits(gr), bits(gv), () -> "vector backwardInput " + c);
         }
     }
 
@@ -124,11 +132,14 @@ class ProductBitExactnessTest {
             float[] aRows = mixed(rnd, c.batch * c.nIn);
             float[] ds = filled(c.nOut * c.nIn, SENTINEL);
             float[] dv = filled(c.nOut * c.nIn, SENTINEL);
+            float[] dr = filled(c.nOut * c.nIn, SENTINEL);
+            REFERENCE.weightGradient(c.nOut, c.nIn, c.batch, g, aRows, dr, c.lo, c.hi);
             SCALAR.weightGradient(c.nOut, c.nIn, c.batch, g, aRows, ds, c.lo, c.hi);
             VECTOR.weightGradient(c.nOut, c.nIn, c.batch, g, aRows, dv, c.lo, c.hi);
             // rows lo..hi of [nOut, nIn]: whole rows, i.e. the flat range [lo*nIn, hi*nIn)
-            assertColumnsOnly(ds, 1, c.nOut * c.nIn, c.lo * c.nIn, c.hi * c.nIn, c);
-            assertArrayEquals(bits(ds), bits(dv), () -> "weightGradient " + c);
+            assertColumnsOnly(dr, 1, c.nOut * c.nIn, c.lo * c.nIn, c.hi * c.nIn, c);
+            assertArrayEquals(bits(dr), bits(ds), () -> "scalar weightGradient " + c);
+            assertArrayEquals(bits(dr), bits(dv), () -> "vector weightGradient " + c);
         }
     }
 
@@ -234,22 +245,29 @@ class ProductBitExactnessTest {
                 float[] a = mixed(rnd, nIn * batch);
                 float[] zs = filled(nOut * batch, SENTINEL);
                 float[] zv = filled(nOut * batch, SENTINEL);
+                float[] zr = filled(nOut * batch, SENTINEL);
+                REFERENCE.forward(nOut, nIn, batch, w, b, a, zr, o0, o0 + rows, i0, i1);
                 SCALAR.forward(nOut, nIn, batch, w, b, a, zs, o0, o0 + rows, i0, i1);
                 VECTOR.forward(nOut, nIn, batch, w, b, a, zv, o0, o0 + rows, i0, i1);
-                assertRectangleOnly(zs, batch, o0, o0 + rows, i0, i1);
+                assertRectangleOnly(zr, batch, o0, o0 + rows, i0, i1);
                 String what = "nOut=" + nOut + " nIn=" + nIn + " batch=" + batch + " rows [" + o0 + ","
                         + (o0 + rows) + ") columns [" + i0 + "," + i1 + ")";
-                assertArrayEquals(bits(zs), bits(zv), () -> "forward " + what);
+                assertArrayEquals(bits(zr), bits(zs), () -> "scalar forward " + what);
+                assertArrayEquals(bits(zr), bits(zv), () -> "vector forward " + what);
                 // backwardInput: the rows are input units k; swap the roles of nOut and nIn.
                 float[] g = mixed(rnd, nIn * batch);
                 float[] gs = filled(nOut * batch, SENTINEL);
                 float[] gv = filled(nOut * batch, SENTINEL);
+                float[] gr = filled(nOut * batch, SENTINEL);
+                REFERENCE.backwardInput(nIn, nOut, batch, mixed(new SplittableRandom(nIn), nIn * nOut), g, gr,
+                        o0, o0 + rows, i0, i1);
                 SCALAR.backwardInput(nIn, nOut, batch, mixed(new SplittableRandom(nIn), nIn * nOut), g, gs,
                         o0, o0 + rows, i0, i1);
                 VECTOR.backwardInput(nIn, nOut, batch, mixed(new SplittableRandom(nIn), nIn * nOut), g, gv,
                         o0, o0 + rows, i0, i1);
-                assertRectangleOnly(gs, batch, o0, o0 + rows, i0, i1);
-                assertArrayEquals(bits(gs), bits(gv), () -> "backwardInput " + what);
+                assertRectangleOnly(gr, batch, o0, o0 + rows, i0, i1);
+                assertArrayEquals(bits(gr), bits(gs), () -> "scalar backwardInput " + what);
+                assertArrayEquals(bits(gr), bits(gv), () -> "vector backwardInput " + what);
             }
         }
     }

@@ -6,9 +6,9 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The scalar reference products against a plain double-precision computation that knows nothing of
- * fma chains, so that the bit-exactness tests (vector against scalar) rest on a reference that is
- * itself right.
+ * The reference products ({@link ChainReference}, the documented chains as plain loops) against a
+ * plain double-precision computation that knows nothing of fma chains, so that the bit-exactness
+ * tests (vector and scalar against the reference) rest on a reference that is itself right.
  *
  * <p><b>Bound.</b> A chain of {@code n} fused multiply-adds rounds once per step, each time with a
  * relative error of at most u = 2<sup>&minus;24</sup> of the partial sum (round to nearest), or an
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class ReferenceAccuracyTest {
 
-    private static final DenseKernels SCALAR = ScalarKernels.INSTANCE;
+    private static final DenseKernels REFERENCE = ChainReference.INSTANCE;
 
     private static double gamma(int n, double u) {
         return n * u / (1 - n * u);
@@ -52,7 +52,7 @@ class ReferenceAccuracyTest {
             DenseKernels.transpose(nIn, batch, a, aRows);
 
             float[] z = new float[nOut * batch];
-            SCALAR.forward(nOut, nIn, batch, w, b, a, z, 0, batch);
+            REFERENCE.forward(nOut, nIn, batch, w, b, a, z, 0, batch);
             for (int o = 0; o < nOut; o++) {
                 for (int i = 0; i < batch; i++) {
                     double s = b[o];
@@ -70,7 +70,7 @@ class ReferenceAccuracyTest {
             }
 
             float[] gin = new float[nIn * batch];
-            SCALAR.backwardInput(nOut, nIn, batch, w, g, gin, 0, batch);
+            REFERENCE.backwardInput(nOut, nIn, batch, w, g, gin, 0, batch);
             for (int k = 0; k < nIn; k++) {
                 for (int i = 0; i < batch; i++) {
                     double s = 0;
@@ -86,7 +86,7 @@ class ReferenceAccuracyTest {
             }
 
             float[] dw = new float[nOut * nIn];
-            SCALAR.weightGradient(nOut, nIn, batch, g, aRows, dw, 0, nOut);
+            REFERENCE.weightGradient(nOut, nIn, batch, g, aRows, dw, 0, nOut);
             for (int o = 0; o < nOut; o++) {
                 for (int k = 0; k < nIn; k++) {
                     double s = 0;
@@ -117,7 +117,7 @@ class ReferenceAccuracyTest {
         float[] b = {-(1f + 0x1p-11f)};
         float[] a = {x};
         float[] z = new float[1];
-        SCALAR.forward(1, 1, 1, w, b, a, z, 0, 1);
+        REFERENCE.forward(1, 1, 1, w, b, a, z, 0, 1);
         assertTrue(z[0] == 0x1p-24f, "fma result " + z[0]);
         VectorKernels.INSTANCE.forward(1, 1, 1, w, b, a, z, 0, 1);
         assertTrue(z[0] == 0x1p-24f, "vector fma result " + z[0]);

@@ -1,0 +1,90 @@
+package dev.checkprop.kernel;
+
+/**
+ * The three products written straight from the chains documented in {@link DenseKernels}, one
+ * element's chain after another with no tiling: the reference both implementations are checked
+ * against. Element-wise functions are {@link ScalarKernels}'.
+ */
+final class ChainReference extends DenseKernels {
+
+    static final ChainReference INSTANCE = new ChainReference();
+
+    private ChainReference() {
+    }
+
+    @Override
+    public String name() {
+        return "reference";
+    }
+
+    @Override
+    public void forward(int nOut, int nIn, int batch, float[] w, float[] b, float[] a, float[] z,
+                        int o0, int o1, int i0, int i1) {
+        for (int o = o0; o < o1; o++) {
+            for (int i = i0; i < i1; i++) {
+                float acc = b[o];
+                for (int k = 0; k < nIn; k++) {
+                    acc = Math.fma(w[o * nIn + k], a[k * batch + i], acc);
+                }
+                z[o * batch + i] = acc;
+            }
+        }
+    }
+
+    @Override
+    public void backwardInput(int nOut, int nIn, int batch, float[] w, float[] g, float[] gin,
+                              int k0, int k1, int i0, int i1) {
+        for (int k = k0; k < k1; k++) {
+            for (int i = i0; i < i1; i++) {
+                float acc = 0f;
+                for (int o = 0; o < nOut; o++) {
+                    acc = Math.fma(w[o * nIn + k], g[o * batch + i], acc);
+                }
+                gin[k * batch + i] = acc;
+            }
+        }
+    }
+
+    @Override
+    public void weightGradient(int nOut, int nIn, int batch, float[] g, float[] aRows, float[] dw, int o0, int o1) {
+        for (int o = o0; o < o1; o++) {
+            for (int k = 0; k < nIn; k++) {
+                float acc = 0f;
+                for (int i = 0; i < batch; i++) {
+                    acc = Math.fma(g[o * batch + i], aRows[i * nIn + k], acc);
+                }
+                dw[o * nIn + k] = acc;
+            }
+        }
+    }
+
+    @Override
+    public void tanhInPlace(float[] x, int from, int to) {
+        ScalarKernels.INSTANCE.tanhInPlace(x, from, to);
+    }
+
+    @Override
+    public void sigmoidInPlace(float[] x, int from, int to) {
+        ScalarKernels.INSTANCE.sigmoidInPlace(x, from, to);
+    }
+
+    @Override
+    public void reluInPlace(float[] x, int from, int to) {
+        ScalarKernels.INSTANCE.reluInPlace(x, from, to);
+    }
+
+    @Override
+    public void tanhBackward(float[] a, float[] g, int from, int to) {
+        ScalarKernels.INSTANCE.tanhBackward(a, g, from, to);
+    }
+
+    @Override
+    public void sigmoidBackward(float[] a, float[] g, int from, int to) {
+        ScalarKernels.INSTANCE.sigmoidBackward(a, g, from, to);
+    }
+
+    @Override
+    public void reluBackward(float[] a, float[] g, int from, int to) {
+        ScalarKernels.INSTANCE.reluBackward(a, g, from, to);
+    }
+}
