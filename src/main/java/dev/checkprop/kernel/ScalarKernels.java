@@ -6,7 +6,7 @@ package dev.checkprop.kernel;
  * {@link #gemm}); every element still follows its documented FMA chain. (The tests check both
  * implementations against a plain loop written from the documented chains.)
  */
-final class ScalarKernels extends DenseKernels {
+final class ScalarKernels extends GemmKernels {
 
     static final ScalarKernels INSTANCE = new ScalarKernels();
 
@@ -18,37 +18,14 @@ final class ScalarKernels extends DenseKernels {
         return "scalar";
     }
 
-    @Override
-    public void forward(int nOut, int nIn, int batch, float[] w, float[] b, float[] a, float[] z,
-                        int o0, int o1, int i0, int i1) {
-        gemm(o0, o1, i0, i1, nIn, w, nIn, 1, a, batch, z, batch, b);
-    }
-
-    @Override
-    public void backwardInput(int nOut, int nIn, int batch, float[] w, float[] g, float[] gin,
-                              int k0, int k1, int i0, int i1) {
-        gemm(k0, k1, i0, i1, nOut, w, 1, nIn, g, batch, gin, batch, null);
-    }
-
-    @Override
-    public void weightGradient(int nOut, int nIn, int batch, float[] g, float[] aRows, float[] dw, int o0, int o1) {
-        gemm(o0, o1, 0, nIn, batch, g, batch, 1, aRows, nIn, dw, nIn, null);
-    }
-
     /**
-     * {@code C(m, n) = init(m)}, then {@code C(m, n) = fma(A(m, p), B(p, n), C(m, n))} for {@code p}
-     * ascending, for {@code m0 <= m < m1}, {@code n0 <= n < n1} — the same engine and operand table
-     * as {@link VectorKernels}, with 4 x 4 tiles of scalar accumulators. Each accumulator lives in a
-     * register for its whole chain, so a step costs 8 loads for 16 fused multiply-adds instead of the
-     * load and store around every one of them in a plain loop.
-     *
-     * @param a    {@code A(m, p) = a[m*aRow + p*aCol]}
-     * @param b    {@code B(p, n) = b[p*ldb + n]}
-     * @param c    {@code C(m, n) = c[m*ldc + n]}
-     * @param bias {@code init(m) = bias[m]}, or {@code null} for {@code init(m) = 0}
+     * The engine of {@link GemmKernels} with 4 x 4 tiles of scalar accumulators. Each accumulator
+     * lives in a register for its whole chain, so a step costs 8 loads for 16 fused multiply-adds
+     * instead of the load and store around every one of them in a plain loop.
      */
-    private static void gemm(int m0, int m1, int n0, int n1, int kDim, float[] a, int aRow, int aCol,
-                             float[] b, int ldb, float[] c, int ldc, float[] bias) {
+    @Override
+    void gemm(int m0, int m1, int n0, int n1, int kDim, float[] a, int aRow, int aCol,
+              float[] b, int ldb, float[] c, int ldc, float[] bias) {
         int m = m0;
         for (; m + 4 <= m1; m += 4) {
             int n = n0;

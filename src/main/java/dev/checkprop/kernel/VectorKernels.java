@@ -23,16 +23,8 @@ import jdk.incubator.vector.VectorSpecies;
  * reloaded, which is the same chain interrupted, not a different one.
  *
  * <h2>One engine for the three products</h2>
- * All three products have the form {@code C(m, n) = init(m) + sum over p of A(m, p) * B(p, n)},
- * the chain running over {@code p} ascending, with {@code B} and {@code C} row-major with
- * contiguous {@code n} and {@code A} read with arbitrary strides:
- * <pre>
- *   product         m     n     p     A(m,p)            B(p,n)              init
- *   forward         o     i     k     w[o*nIn + k]      a[k*batch + i]      b[o]
- *   backwardInput   k     i     o     w[o*nIn + k]      g[o*batch + i]      0
- *   weightGradient  o     k     i     g[o*batch + i]    aRows[i*nIn + k]    0
- * </pre>
- * The vectors run along {@code n} (contiguous in {@code B} and {@code C}); {@code A} is broadcast.
+ * {@link GemmKernels} maps the three products onto one {@code C = init + A B} engine; here the
+ * vectors run along its {@code n} (contiguous in {@code B} and {@code C}) and {@code A} is broadcast.
  *
  * <h2>Tile shape: 8 rows x 3 vectors</h2>
  * The micro-kernel keeps an 8 x 3 tile of accumulators (24 of the 32 AVX-512 registers; 3 more
@@ -63,7 +55,7 @@ import jdk.incubator.vector.VectorSpecies;
  * than one vector is computed in one vector per row whose lanes inside the range are stored one by
  * one; see {@link #gemmNarrow}.
  */
-final class VectorKernels extends DenseKernels {
+final class VectorKernels extends GemmKernels {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
@@ -91,36 +83,11 @@ final class VectorKernels extends DenseKernels {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // Matrix products
+    // Matrix products (the operand table is in GemmKernels)
 
     @Override
-    public void forward(int nOut, int nIn, int batch, float[] w, float[] b, float[] a, float[] z,
-                        int o0, int o1, int i0, int i1) {
-        gemm(o0, o1, i0, i1, nIn, w, nIn, 1, a, batch, z, batch, b);
-    }
-
-    @Override
-    public void backwardInput(int nOut, int nIn, int batch, float[] w, float[] g, float[] gin,
-                              int k0, int k1, int i0, int i1) {
-        gemm(k0, k1, i0, i1, nOut, w, 1, nIn, g, batch, gin, batch, null);
-    }
-
-    @Override
-    public void weightGradient(int nOut, int nIn, int batch, float[] g, float[] aRows, float[] dw, int o0, int o1) {
-        gemm(o0, o1, 0, nIn, batch, g, batch, 1, aRows, nIn, dw, nIn, null);
-    }
-
-    /**
-     * {@code C(m, n) = init(m)}, then {@code C(m, n) = fma(A(m, p), B(p, n), C(m, n))} for {@code p}
-     * ascending, for {@code m0 <= m < m1}, {@code n0 <= n < n1}; writes no other element of {@code c}.
-     *
-     * @param a    {@code A(m, p) = a[m*aRow + p*aCol]}
-     * @param b    {@code B(p, n) = b[p*ldb + n]}
-     * @param c    {@code C(m, n) = c[m*ldc + n]}
-     * @param bias {@code init(m) = bias[m]}, or {@code null} for {@code init(m) = 0}
-     */
-    private static void gemm(int m0, int m1, int n0, int n1, int kDim, float[] a, int aRow, int aCol,
-                             float[] b, int ldb, float[] c, int ldc, float[] bias) {
+    void gemm(int m0, int m1, int n0, int n1, int kDim, float[] a, int aRow, int aCol,
+              float[] b, int ldb, float[] c, int ldc, float[] bias) {
         if (m0 >= m1 || n0 >= n1) {
             return;
         }

@@ -38,7 +38,7 @@ class KernelsSelectionTest {
     void vectorKernelsClassShape() throws ReflectiveOperationException {
         Class<?> c = Class.forName("dev.checkprop.kernel.VectorKernels");
         assertTrue(Modifier.isFinal(c.getModifiers()));
-        assertEquals(DenseKernels.class, c.getSuperclass());
+        assertTrue(DenseKernels.class.isAssignableFrom(c), "a DenseKernels");
         var f = c.getDeclaredField("INSTANCE");
         assertTrue(Modifier.isStatic(f.getModifiers()) && Modifier.isFinal(f.getModifiers()));
         assertEquals(c, f.getType());
