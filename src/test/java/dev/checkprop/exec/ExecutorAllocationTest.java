@@ -54,15 +54,25 @@ class ExecutorAllocationTest {
                 }
             };
             // Warm up until the JIT has settled: a deoptimisation can allocate (it materialises objects
-            // that compiled code had kept in registers), which is not the executor's doing.
+            // that compiled code had kept in registers), which is not the executor's doing. A window of
+            // steps is measured up to five times: allocation per step shows in every window, a late
+            // compilation event in one at most.
             for (int warm = 0; warm < 30; warm++) {
                 steps.run();
             }
             long[] ids = executorThreads(threads);
-            long before = allocated(bean, ids);
-            steps.run();
-            long after = allocated(bean, ids);
-            assertEquals(0, after - before, planSpec + " with " + threads + " threads allocated");
+            List<Long> windows = new ArrayList<>();
+            for (int window = 0; window < 5; window++) {
+                long before = allocated(bean, ids);
+                steps.run();
+                long bytes = allocated(bean, ids) - before;
+                windows.add(bytes);
+                if (bytes == 0) {
+                    break;
+                }
+            }
+            assertEquals(0L, windows.get(windows.size() - 1),
+                    planSpec + " with " + threads + " threads allocated, per window of 3 steps: " + windows);
         }
     }
 
