@@ -2,6 +2,7 @@ package dev.checkprop.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.openjdk.jmh.util.ListStatistics;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -124,6 +125,96 @@ public record JmhResult(String benchmark, String mode, Map<String, String> param
                     iterations(e, "measurementIterations", "measurementTime")));
         }
         return out;
+    }
+
+    /**
+     * Merges the results of several runs of the same benchmarks (e.g. sweeps made at different
+     * times, so that a slow period of a shared machine does not decide a whole configuration):
+     * entries with the same benchmark, mode and parameters become one, in order of first
+     * appearance. The primary metric's forks are concatenated and its score and error recomputed
+     * from all measurements as JMH does (mean, and the half-width of the 99.9% Student-t interval);
+     * a secondary metric's score is the mean of the runs' scores weighted by their forks (the step
+     * benchmark publishes per-step values there, so their raw shares are dropped); {@link #forks()} is
+     * the sum.
+     *
+     * @throws IllegalArgumentException if entries to merge have different units
+     */
+    public static List<JmhResult> merge(List<List<JmhResult>> runs) {
+        Map<String, List<JmhResult>> byKey = new LinkedHashMap<>();
+        for (List<JmhResult> run : runs) {
+            for (JmhResult r : run) {
+                byKey.computeIfAbsent(r.benchmark() + " " + r.mode() + " " + r.params(), k -> new ArrayList<>()).add(r);
+            }
+        }
+        List<JmhResult> out = new ArrayList<>();
+        for (List<JmhResult> same : byKey.values()) {
+            if (same.size() == 1) {
+                out.add(same.get(0));
+                continue;
+            }
+            JmhResult first = same.get(0);
+            Map<String, Metric> secondary = new LinkedHashMap<>();
+            for (String name : first.secondary().keySet()) {
+                List<Metric> ms = new ArrayList<>();
+                List<Integer> weights = new ArrayList<>();
+                for (JmhResult r : same) {
+                    Metric m = r.secondary().get(name);
+                    if (m != null) {
+                        ms.add(m);
+                        weights.add(Math.max(1, r.forks()));
+                    }
+                }
+                secondary.put(name, weighted(name, ms, weights));
+            }
+            int forks = same.stream().mapToInt(r -> Math.max(1, r.forks())).sum();
+            out.add(new JmhResult(first.benchmark(), first.mode(), first.params(),
+                    pooled(same.stream().map(JmhResult::primary).toList()), Collections.unmodifiableMap(secondary),
+                    first.jvm(), first.jvmArgs(), first.jdkVersion(), first.vmName(), first.vmVersion(),
+                    first.jmhVersion(), forks, first.warmup(), first.measurement()));
+        }
+        return out;
+    }
+
+    private static Metric pooled(List<Metric> metrics) {
+        String unit = sameUnit("primary metric", metrics);
+        List<double[]> forks = new ArrayList<>();
+        ListStatistics all = new ListStatistics();
+        for (Metric m : metrics) {
+            for (double[] fork : m.forks()) {
+                forks.add(fork);
+                for (double v : fork) {
+                    all.addValue(v);
+                }
+            }
+        }
+        if (all.getN() == 0) {
+            // No raw data to pool: the mean of the scores.
+            return new Metric(metrics.stream().mapToDouble(Metric::score).average().orElse(Double.NaN), Double.NaN,
+                    unit);
+        }
+        double error = all.getN() > 1 ? all.getMeanErrorAt(0.999) : Double.NaN;
+        return new Metric(all.getMean(), error, unit, List.copyOf(forks));
+    }
+
+    private static Metric weighted(String name, List<Metric> metrics, List<Integer> weights) {
+        String unit = sameUnit(name, metrics);
+        double sum = 0;
+        double total = 0;
+        for (int i = 0; i < metrics.size(); i++) {
+            sum += metrics.get(i).score() * weights.get(i);
+            total += weights.get(i);
+        }
+        return new Metric(sum / total, Double.NaN, unit);
+    }
+
+    private static String sameUnit(String what, List<Metric> metrics) {
+        String unit = metrics.get(0).unit();
+        for (Metric m : metrics) {
+            if (!m.unit().equals(unit)) {
+                throw new IllegalArgumentException("cannot merge " + what + " in " + unit + " with one in " + m.unit());
+            }
+        }
+        return unit;
     }
 
     private static Metric metric(JsonNode m) {

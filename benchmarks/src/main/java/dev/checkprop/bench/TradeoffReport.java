@@ -33,7 +33,7 @@ public final class TradeoffReport {
     }
 
     /** Parsed command line. */
-    record Options(Path json, Path markdown, Path png, String command, double backwardCost) {
+    record Options(List<Path> jsons, Path markdown, Path png, String command, double backwardCost) {
 
         static Options parse(String[] args) {
             List<String> positional = new ArrayList<>();
@@ -65,16 +65,17 @@ public final class TradeoffReport {
                     }
                 }
             }
-            if (positional.size() != 2) {
+            if (positional.size() < 2) {
                 throw new IllegalArgumentException(USAGE);
             }
-            Path md = Path.of(positional.get(1));
+            Path md = Path.of(positional.get(positional.size() - 1));
             if (png == null) {
                 String name = md.getFileName().toString();
                 int dot = name.lastIndexOf('.');
                 png = md.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".png");
             }
-            return new Options(Path.of(positional.get(0)), md, png, command, backwardCost);
+            List<Path> jsons = positional.subList(0, positional.size() - 1).stream().map(Path::of).toList();
+            return new Options(jsons, md, png, command, backwardCost);
         }
 
         private static String value(String[] args, int i, String option) {
@@ -85,17 +86,24 @@ public final class TradeoffReport {
         }
     }
 
-    static final String USAGE = "usage: TradeoffReport RESULT.json OUT.md [--png OUT.png] [--command \"CMD\"]"
-            + " [--backward-cost C]";
+    static final String USAGE = "usage: TradeoffReport RESULT.json [MORE.json ...] OUT.md [--png OUT.png]"
+            + " [--command \"CMD\"] [--backward-cost C]\n"
+            + "  several results (runs of the same sweep at different times) are merged: their forks pooled";
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
         try {
             Options o = Options.parse(args);
-            List<JmhResult> results = JmhResult.read(o.json());
+            List<List<JmhResult>> runs = new ArrayList<>();
+            for (Path json : o.jsons()) {
+                runs.add(JmhResult.read(json));
+            }
+            List<JmhResult> results = runs.size() == 1 ? runs.get(0) : JmhResult.merge(runs);
+            String source = o.jsons().stream().map(p -> p.getFileName().toString())
+                    .collect(java.util.stream.Collectors.joining(" + "));
             List<Tradeoff.Group> groups = Tradeoff.groups(results, o.backwardCost());
             if (groups.isEmpty()) {
-                throw new IllegalArgumentException(o.json() + " has no step results (Bench02_Step with the "
+                throw new IllegalArgumentException(source + " has no step results (Bench02_Step with the "
                         + Tradeoff.FORWARD_EVALUATIONS + " and " + Tradeoff.PEAK_ACTIVATION_BYTES + " counters)");
             }
             Path parent = o.markdown().toAbsolutePath().getParent();
@@ -103,7 +111,7 @@ public final class TradeoffReport {
                 Files.createDirectories(parent);
             }
             String pngLink = relativeLink(o.markdown(), o.png());
-            String md = markdown(results, groups, o.json().getFileName().toString(), o.command(), o.backwardCost(),
+            String md = markdown(results, groups, source, o.command(), o.backwardCost(),
                     pngLink, cpuModel(), ZonedDateTime.now(ZoneOffset.UTC));
             Files.writeString(o.markdown(), md);
             TradeoffChart.writePng(groups, o.png());

@@ -187,6 +187,41 @@ class TradeoffReportTest {
         assertTrue(md.contains("| `sqrt` | 256 B (2 buf) | 6 (1.50 L) | 3.00 ± 0.00 | 3.0 / 3.0 | 1.50 ± 0.00 |"), md);
     }
 
+    /**
+     * Two runs of the same sweep: forks pooled, the score and error recomputed from all the
+     * measurements as JMH computes them, counters averaged by forks, other entries kept.
+     */
+    @Test
+    void mergesRunsByPoolingTheirForks() throws IOException {
+        String entry = """
+                {"benchmark": "dev.checkprop.bench.Bench02_Step.step", "mode": "avgt", "forks": %d,
+                 "params": {"batch": "8", "layers": "4", "plan": "%s", "threads": "all", "width": "4"},
+                 "primaryMetric": {"score": 0, "scoreError": 0, "scoreUnit": "ms/op", "rawData": [%s]},
+                 "secondaryMetrics": {
+                   "forwardEvaluations": {"score": 4, "scoreError": "NaN", "scoreUnit": "#"},
+                   "peakActivationBytes": {"score": 512, "scoreError": "NaN", "scoreUnit": "#"},
+                   "forwardMs": {"score": %s, "scoreError": "NaN", "scoreUnit": "#"}}}
+                """;
+        List<JmhResult> a = JmhResult.parse("[" + String.format(entry, 2, "full", "[1, 2], [3, 4]", "1.0") + ","
+                + String.format(entry, 1, "sqrt", "[7]", "5.0") + "]");
+        List<JmhResult> b = JmhResult.parse("[" + String.format(entry, 1, "full", "[5, 6]", "4.0") + "]");
+        List<JmhResult> merged = JmhResult.merge(List.of(a, b));
+        assertEquals(2, merged.size(), "full merged, sqrt kept");
+        JmhResult full = merged.get(0);
+        assertEquals("full", full.param("plan"));
+        assertEquals(3, full.forks());
+        assertArrayEquals(new double[] {1.5, 3.5, 5.5}, full.primary().forkMeans(), 0);
+        assertEquals(3.5, full.primary().score(), 1e-12, "the mean of all six measurements");
+        org.openjdk.jmh.util.ListStatistics stats = new org.openjdk.jmh.util.ListStatistics(new double[] {1, 2, 3, 4, 5, 6});
+        assertEquals(stats.getMeanErrorAt(0.999), full.primary().error(), 1e-12);
+        assertEquals((1.0 * 2 + 4.0 * 1) / 3, full.secondary().get("forwardMs").score(), 1e-12, "weighted by forks");
+        assertEquals(4, full.secondary().get("forwardEvaluations").score(), 0);
+        assertEquals(merged.get(1), a.get(1));
+        List<JmhResult> otherUnit = JmhResult.parse("[" + String.format(entry, 1, "full", "[5]", "1")
+                .replace("ms/op", "us/op") + "]");
+        assertThrows(IllegalArgumentException.class, () -> JmhResult.merge(List.of(a, otherUnit)));
+    }
+
     @Test
     void writesAReadablePng(@TempDir Path dir) throws IOException {
         Path png = dir.resolve("out/tradeoff.png");
@@ -212,6 +247,10 @@ class TradeoffReportTest {
         assertEquals(Path.of("docs/tradeoff.png"), o.png());
         assertEquals("x y", o.command());
         assertEquals(2.0, o.backwardCost());
+        assertEquals(List.of(Path.of("r.json")), o.jsons());
+        TradeoffReport.Options two = TradeoffReport.Options.parse(new String[] {"a.json", "b.json", "out.md"});
+        assertEquals(List.of(Path.of("a.json"), Path.of("b.json")), two.jsons());
+        assertEquals(Path.of("out.md"), two.markdown());
         assertThrows(IllegalArgumentException.class, () -> TradeoffReport.Options.parse(new String[] {"r.json"}));
         assertThrows(IllegalArgumentException.class,
                 () -> TradeoffReport.Options.parse(new String[] {"r.json", "o.md", "--backward-cost", "-1"}));
