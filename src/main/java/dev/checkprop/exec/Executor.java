@@ -316,7 +316,7 @@ public final class Executor implements AutoCloseable {
 
     /** Answers the number of threads the executor uses. */
     public int threads() {
-        return workers.parts();
+        return workers.threads();
     }
 
     /** Stops the worker threads; the executor cannot be used afterwards. Idempotent. */
@@ -851,7 +851,7 @@ public final class Executor implements AutoCloseable {
         }
 
         @Override
-        public void run(int part, int parts) {
+        public void run() {
             final int nOut = layer.outputWidth();
             final int rowChunks = chunks(nOut, rowChunk);
             for (int c; (c = nextChunk.getAndIncrement()) < rowChunks; ) {
@@ -965,7 +965,7 @@ public final class Executor implements AutoCloseable {
             transposed.set(0);
         }
 
-        // Set by the caller for each layer; the parts only read them.
+        // Set by the caller for each layer; the threads only read them.
         private DenseLayer d;
         private int nOut;
         private int nIn;
@@ -983,7 +983,7 @@ public final class Executor implements AutoCloseable {
         private final AtomicInteger transposed = new AtomicInteger();
 
         @Override
-        public void run(int part, int parts) {
+        public void run() {
             final int rowChunks = chunks(nOut, rowChunk);
             switch (phase) {
                 case BRANCH -> {

@@ -4,23 +4,25 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed team of threads that runs one job at a time, split into {@code parts} pieces: the caller
- * runs part 0, each worker one other part, and {@link #run} returns when all are done. Nothing is
- * allocated per job, which keeps a training step free of garbage.
+ * A fixed team of threads that runs one job at a time: the caller and every worker run the same
+ * job, which shares its work out itself (the executor's jobs take chunks from a counter), and
+ * {@link #run} returns when all are done. Nothing is allocated per job, which keeps a training
+ * step free of garbage.
  *
  * <p>Jobs at layer granularity last from tens of microseconds to milliseconds, so waiting threads
  * spin briefly before they park: parking costs about as much as a small job.
  */
 final class WorkerPool implements AutoCloseable {
 
-    /** One piece of work, told which part of how many it is. */
+    /** Work that every thread of the team runs at once. */
     interface Job {
-        void run(int part, int parts);
+        void run();
     }
 
     private static final long SPIN_NANOS = 50_000;
 
-    private final int parts;
+    /** Threads in the team, the caller included. */
+    private final int threads;
     private final Thread[] workers;
     private final AtomicInteger remaining = new AtomicInteger();
     private volatile Job job;
@@ -29,29 +31,28 @@ final class WorkerPool implements AutoCloseable {
     private volatile Thread caller;
     private volatile Throwable failure;
 
-    WorkerPool(int parts, String name) {
-        if (parts < 1) {
-            throw new IllegalArgumentException("threads must be >= 1, got " + parts);
+    WorkerPool(int threads, String name) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
-        this.parts = parts;
-        this.workers = new Thread[parts - 1];
+        this.threads = threads;
+        this.workers = new Thread[threads - 1];
         for (int w = 0; w < workers.length; w++) {
-            final int part = w + 1;
-            Thread t = new Thread(() -> loop(part), name + "-" + part);
+            Thread t = new Thread(this::loop, name + "-" + (w + 1));
             t.setDaemon(true);
             workers[w] = t;
             t.start();
         }
     }
 
-    int parts() {
-        return parts;
+    int threads() {
+        return threads;
     }
 
-    /** Runs every part of {@code j} and returns when all have finished; rethrows a worker's failure. */
+    /** Runs {@code j} on every thread and returns when all have finished; rethrows a worker's failure. */
     void run(Job j) {
-        if (parts == 1) {
-            j.run(0, 1);
+        if (threads == 1) {
+            j.run();
             return;
         }
         if (closed) {
@@ -60,14 +61,14 @@ final class WorkerPool implements AutoCloseable {
         caller = Thread.currentThread();
         failure = null;
         job = j;
-        remaining.set(parts - 1);
+        remaining.set(threads - 1);
         generation = generation + 1;
         for (Thread t : workers) {
             LockSupport.unpark(t);
         }
         Throwable mine = null;
         try {
-            j.run(0, parts);
+            j.run();
         } catch (Throwable e) {
             mine = e;
         }
@@ -89,7 +90,7 @@ final class WorkerPool implements AutoCloseable {
         }
     }
 
-    private void loop(int part) {
+    private void loop() {
         long seen = 0;
         while (true) {
             long start = System.nanoTime();
@@ -105,7 +106,7 @@ final class WorkerPool implements AutoCloseable {
             }
             seen = generation;
             try {
-                job.run(part, parts);
+                job.run();
             } catch (Throwable e) {
                 failure = e;
             }
