@@ -54,7 +54,7 @@ final class DemoCommand implements Callable<Integer> {
         if (layers < 1 || width < 1 || batch < 1) {
             throw new IllegalArgumentException("--layers, --width and --batch must be >= 1");
         }
-        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        int nThreads = Args.threads(threads);
         Network net = Network.builder(width).dense(layers, width, Activation.TANH).build(seed);
         float[] x = new float[batch * width];
         float[] y = new float[batch * width];

@@ -40,6 +40,7 @@ final class DiagnoseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        new FileArgs().in("--model", model).in("--data", data).out("--report", report).check();
         Loss lossFn = Loss.parse(loss);
         var planner = Planners.parse(plan);
         Network net = ModelFile.load(model);

@@ -53,6 +53,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        new FileArgs().in("--model", model).in("--data", data).in("--idx-labels", idxLabels).out("--report", report).check();
         Network net = ModelFile.load(model);
         Dataset ds = DataOptions.load(task, data, idxLabels, targets, samples, seed);
         if (ds.inputWidth() != net.inputWidth() || ds.outputWidth() != net.outputWidth()) {

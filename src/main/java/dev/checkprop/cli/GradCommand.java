@@ -65,6 +65,9 @@ final class GradCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         java.io.PrintWriter console = spec.commandLine().getOut();
+        new FileArgs().in("--model", model).in("--data", data).out("--out", out).out("--report", report).check();
+        Args.repeat(repeat, warmup);
+        int nThreads = Args.threads(threads);
         Loss lossFn = Loss.parse(loss);
         Network net = ModelFile.load(model);
         Batch batch = Inputs.batchFor(net, model, data, lossFn);
@@ -79,10 +82,6 @@ final class GradCommand implements Callable<Integer> {
                 p.stats().forwardEvaluations() * sel.microBatches() - net.depth(),
                 sel.microBatches() > 1 ? ", " + sel.microBatches() + " micro-batches" : "");
         console.flush();
-        if (repeat < 1 || warmup < 0) {
-            throw new IllegalArgumentException("--repeat must be >= 1 and --warmup >= 0, got " + repeat + " and " + warmup);
-        }
-        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         HeapBudget.check(p.name(), predicted);
         Gradients g = Gradients.zerosLike(net);
         MemoryReport memory;

@@ -67,6 +67,9 @@ public final class HvpCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         java.io.PrintWriter console = spec.commandLine().getOut();
+        new FileArgs().in("--model", model).in("--data", data).in("--vector", vector).out("--out", out)
+                .out("--report", report).check();
+        int nThreads = Args.threads(threads);
         Loss lossFn = Loss.parse(loss);
         var planner = Planners.parse(plan);
         Network net = ModelFile.load(model);
@@ -75,10 +78,6 @@ public final class HvpCommand implements Callable<Integer> {
         // The planners that read sizes and costs (budget:, optimal:) see the Hessian mode's: two arrays
         // per state, up to three products per forward; heap footprints, as PlanSelection budgets.
         Plan p = planner.plan(HvpMemory.chain(net, batch.size(), ArrayLayout.current().heapFootprint()));
-        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (nThreads < 1) {
-            throw new IllegalArgumentException("--threads must be >= 1, got " + nThreads);
-        }
         Curvature curvature = gaussNewton ? Curvature.GAUSS_NEWTON : Curvature.HESSIAN;
         Gradients g = Gradients.zerosLike(net);
         Gradients hv = Gradients.zerosLike(net);

@@ -58,6 +58,7 @@ final class InitCommand implements Callable<Integer> {
         if (layers < 1 || input < 1 || width < 1 || output < 1 || batch < 1) {
             throw new IllegalArgumentException("--input, --layers, --width, --output and --batch must be >= 1");
         }
+        new FileArgs().out("--out", out).out("--data", data).check();
         Network.Builder b = Network.builder(input);
         if (layers > 1) {
             b.dense(layers - 1, width, Activation.parse(activation));

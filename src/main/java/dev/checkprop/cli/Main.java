@@ -44,13 +44,42 @@ public final class Main implements Runnable {
             return EXIT_ERROR;
         });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
-            err.println("checkprop: " + msg);
+            err.println("checkprop: " + describe(ex));
             return EXIT_ERROR;
         });
-        int code = cl.execute(args);
+        int code;
+        try {
+            code = cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // The pre-flight checks should have refused the run with figures; this is the last line of
+            // defence, and it still owes the user one line rather than a stack trace.
+            out.flush();
+            err.println("checkprop: out of memory (-Xmx " + dev.checkprop.memory.HeapBudget.human(Runtime.getRuntime().maxMemory())
+                    + "): " + e.getMessage() + "; give the JVM a larger -Xmx or the command a smaller problem");
+            code = EXIT_ERROR;
+        } catch (StackOverflowError e) {
+            err.println("checkprop: the input is nested too deeply (stack overflow)");
+            code = EXIT_ERROR;
+        }
         out.flush();
         err.flush();
         return code;
+    }
+
+    /**
+     * One line for a failure: the message, with the file named where Java's own I/O exceptions give
+     * only a path or only a reason.
+     */
+    static String describe(Throwable ex) {
+        String msg;
+        if (ex instanceof java.nio.file.FileSystemException f && f.getFile() != null) {
+            msg = f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": "
+                    + dev.checkprop.io.AtomicFiles.reason(f);
+        } else if (ex.getMessage() == null || ex.getMessage().isBlank()) {
+            msg = ex.getClass().getSimpleName();
+        } else {
+            msg = ex.getMessage();
+        }
+        return msg.replace('\n', ' ').replace('\r', ' ');
     }
 }

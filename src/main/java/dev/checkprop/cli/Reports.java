@@ -16,7 +16,9 @@ final class Reports {
     }
 
     static void write(Map<String, Object> report, Path path) throws IOException {
-        JSON.writeValue(path.toFile(), report);
+        // Atomic like every other output: a report never replaces a good one half-written.
+        byte[] bytes = JSON.writeValueAsBytes(report);
+        dev.checkprop.io.AtomicFiles.write(path, bytes);
     }
 
     static String toJson(Map<String, Object> report) throws IOException {

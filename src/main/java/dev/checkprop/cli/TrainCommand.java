@@ -122,6 +122,8 @@ final class TrainCommand implements Callable<Integer> {
         if (epochs < 1 || batch < 1 || blocks < 0 || width < 1 || !(heldOut > 0 && heldOut < 1)) {
             throw new IllegalArgumentException("--epochs, --batch and --width must be >= 1, --blocks >= 0, --held-out in (0, 1)");
         }
+        // Before any work: a run that trains for an hour must not then fail to save, or save over its data.
+        new FileArgs().in("--data", data).in("--idx-labels", idxLabels).out("--save", save).out("--report", report).check();
         Dataset all = DataOptions.load(task, data, idxLabels, targets, samples, seed, turns);
         Dataset.Split split = all.split(heldOut, seed);
         Dataset train = split.train();
@@ -138,7 +140,7 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         Network net = nb.dense(all.outputWidth(), Activation.IDENTITY).build(seed);
-        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        int nThreads = Args.threads(threads);
         Batcher batcher = new Batcher(train, batch, seed);
         long totalSteps = (long) epochs * batcher.stepsPerEpoch();
         LearningRate rate = LearningRate.parse(schedule, lr, Math.toIntExact(totalSteps));

@@ -1,14 +1,11 @@
 package dev.checkprop.io;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -167,17 +164,21 @@ public final class SafeTensors {
         return new SafeTensors(tensors, new TreeMap<>(header.metadata), source);
     }
 
-    /** Writes the file as {@link #toBytes()} would, streaming rather than building it in memory. */
+    /**
+     * Writes the file as {@link #toBytes()} would, streaming rather than building it in memory, and
+     * atomically ({@link AtomicFiles}): a failed or killed write leaves any old file at {@code path}
+     * as it was.
+     */
     public void write(Path path) throws IOException {
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(path), 1 << 16)) {
-            List<Tensor> ordered = writeOrder();
-            byte[] header = Header.format(ordered, metadata);
+        List<Tensor> ordered = writeOrder();
+        byte[] header = Header.format(ordered, metadata);
+        AtomicFiles.write(path, out -> {
             out.write(prefix(header.length));
             out.write(header);
             for (Tensor t : ordered) {
                 out.write(t.data());
             }
-        }
+        });
     }
 
     /** The file's bytes, in the layout described on this class. */
