@@ -27,6 +27,9 @@ final class DataOptions {
         }
         if (data == null) {
             String t = task == null ? "spirals" : task.toLowerCase(Locale.ROOT);
+            // The dataset, its training/held-out split and the batcher each hold the samples once.
+            long perSample = t.equals("teacher") ? 16 + 4 : 2 + 1;
+            dev.checkprop.memory.Preflight.dataset("--samples " + samples, samples, perSample, 3);
             return switch (t) {
                 case "spirals" -> Synthetic.spirals(samples, turns, 0.02, seed);
                 case "teacher" -> Synthetic.teacher(samples, 16, 4, 32, 3, seed);

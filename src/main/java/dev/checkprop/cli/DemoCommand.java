@@ -54,6 +54,11 @@ final class DemoCommand implements Callable<Integer> {
         if (layers < 1 || width < 1 || batch < 1) {
             throw new IllegalArgumentException("--layers, --width and --batch must be >= 1");
         }
+        if (plans.isEmpty() || plans.stream().anyMatch(String::isBlank)) {
+            throw new IllegalArgumentException("--plans names " + (plans.isEmpty() ? "no plan" : "an empty plan")
+                    + " (expected plans separated by commas, e.g. full,sqrt,binomial:8)");
+        }
+        java.util.List<dev.checkprop.plan.Planner> planners = plans.stream().map(Planners::parse).toList();
         int nThreads = Args.threads(threads);
         Network net = Network.builder(width).dense(layers, width, Activation.TANH).build(seed);
         float[] x = new float[batch * width];

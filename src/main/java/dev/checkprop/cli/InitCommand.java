@@ -1,6 +1,7 @@
 package dev.checkprop.cli;
 
 import dev.checkprop.io.ModelFile;
+import dev.checkprop.memory.Preflight;
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Loss;
@@ -59,15 +60,31 @@ final class InitCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--input, --layers, --width, --output and --batch must be >= 1");
         }
         new FileArgs().out("--out", out).out("--data", data).check();
+        // Every option is checked before the first file is written: a bad --loss must not leave a model behind.
+        Activation hidden = Activation.parse(activation);
+        Activation last = Activation.parse(outputActivation);
+        Loss lossFn = Loss.parse(loss);
+        if (lossFn == Loss.SOFTMAX_CROSS_ENTROPY && last != Activation.IDENTITY) {
+            throw new IllegalArgumentException("--loss softmax-ce takes logits: --output-activation must be identity, not "
+                    + last.fileName() + " (grad would refuse the model)");
+        }
+        // The weights, and their bytes in the file being built.
+        if (layers > 1) {
+            Preflight.chain("--layers " + layers + " --width " + width, input, width, layers - 2L, output, 2);
+        } else {
+            Preflight.chain("--layers 1", input, output, 0, output, 1);
+        }
+        if (data != null) {
+            Preflight.dataset("--batch " + batch, batch, (long) input + output, 2);
+        }
         Network.Builder b = Network.builder(input);
         if (layers > 1) {
-            b.dense(layers - 1, width, Activation.parse(activation));
+            b.dense(layers - 1, width, hidden);
         }
-        Network net = b.dense(output, Activation.parse(outputActivation)).build(seed);
+        Network net = b.dense(output, last).build(seed);
         ModelFile.save(net, out);
         spec.commandLine().getOut().println("wrote " + out + ": " + net);
         if (data != null) {
-            Loss lossFn = Loss.parse(loss);
             float[] x = new float[batch * input];
             for (int i = 0; i < x.length; i++) {
                 x[i] = 2f * Seeds.uniform(seed, -11, i) - 1f;

@@ -15,6 +15,23 @@ final class Optimizers {
     private Optimizers() {
     }
 
+    /**
+     * Parameter-shaped float arrays the optimizer keeps (for the heap pre-flight check, before the
+     * network exists).
+     *
+     * @throws IllegalArgumentException for an unknown name
+     */
+    static int stateCopies(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "sgd" -> 0;
+            case "momentum" -> 1;
+            case "adam", "adamw" -> 2;
+            case "hessian-free" -> 7;
+            default -> throw new IllegalArgumentException("unknown optimizer '" + name
+                    + "' (expected sgd, momentum, adam, adamw or hessian-free)");
+        };
+    }
+
     static Optimizer create(String name, Network net, LearningRate lr, double momentum, double weightDecay) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "sgd" -> new Sgd(net, lr, 0, weightDecay);

@@ -46,6 +46,8 @@ final class PlanCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Plan p;
         if (budget) {
+            dev.checkprop.memory.Preflight.arrayLength("--width " + width + " x --batch " + batch + ": one activation",
+                    (long) width * batch);
             long bytes = dev.checkprop.memory.ArrayLayout.current().floatArray((long) width * batch);
             p = planner.plan(dev.checkprop.plan.Chain.uniform(layers, bytes, 2L * batch * width * width));
         } else {

@@ -124,6 +124,16 @@ final class TrainCommand implements Callable<Integer> {
         }
         // Before any work: a run that trains for an hour must not then fail to save, or save over its data.
         new FileArgs().in("--data", data).in("--idx-labels", idxLabels).out("--save", save).out("--report", report).check();
+        // NaN fails every comparison: the negated forms refuse it too.
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+        }
+        if (dropoutEvery < 1) {
+            throw new IllegalArgumentException("--dropout-every must be >= 1, got " + dropoutEvery);
+        }
+        int nThreads = Args.threads(threads);
+        int stateCopies = Optimizers.stateCopies(optimizer);
+        Activation f = Activation.parse(activation);
         Dataset all = DataOptions.load(task, data, idxLabels, targets, samples, seed, turns);
         Dataset.Split split = all.split(heldOut, seed);
         Dataset train = split.train();
@@ -131,7 +141,9 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch " + batch + " is larger than the " + train.size() + " training samples");
         }
         Loss loss = all.isClassification() ? Loss.SOFTMAX_CROSS_ENTROPY : Loss.MSE;
-        Activation f = Activation.parse(activation);
+        // Before the network is built: weights, gradients and optimizer state of --blocks x --width.
+        dev.checkprop.memory.Preflight.chain("--blocks " + blocks + " --width " + width, all.inputWidth(), width, blocks,
+                all.outputWidth(), 2 + stateCopies);
         Network.Builder nb = Network.builder(all.inputWidth()).dense(width, f);
         for (int b = 1; b <= blocks; b++) {
             nb.residual(1, f);
@@ -140,7 +152,6 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         Network net = nb.dense(all.outputWidth(), Activation.IDENTITY).build(seed);
-        int nThreads = Args.threads(threads);
         Batcher batcher = new Batcher(train, batch, seed);
         long totalSteps = (long) epochs * batcher.stepsPerEpoch();
         LearningRate rate = LearningRate.parse(schedule, lr, Math.toIntExact(totalSteps));

@@ -131,6 +131,52 @@ public final class CsvLoader {
     public Dataset load(Path path) throws IOException {
         try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
             return read(r, path.toString());
+        } catch (java.nio.charset.CharacterCodingException e) {
+            // The decoder reads ahead, so its exception says neither where nor which line: find the first
+            // bad byte ourselves (only on this error path).
+            throw new DataFormatException(path + " " + firstInvalidUtf8(path)
+                    + ": not valid UTF-8 (is the file Latin-1 or another encoding? convert it to UTF-8)");
+        } catch (DataFormatException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new IOException(path + ": cannot read: " + dev.checkprop.io.AtomicFiles.reason(e), e);
+        }
+    }
+
+    /** "line L, byte B" of the first byte of {@code path} that breaks UTF-8. */
+    static String firstInvalidUtf8(Path path) throws IOException {
+        try (java.io.InputStream in = new java.io.BufferedInputStream(Files.newInputStream(path), 1 << 16)) {
+            long offset = 0;
+            long line = 1;
+            int need = 0; // continuation bytes still expected
+            long start = 0;
+            long startLine = 1;
+            int b;
+            while ((b = in.read()) >= 0) {
+                if (need > 0) {
+                    if ((b & 0xC0) != 0x80) {
+                        return "line " + startLine + ", byte " + start;
+                    }
+                    need--;
+                } else {
+                    start = offset;
+                    startLine = line;
+                    if (b >= 0xC2 && b <= 0xDF) {
+                        need = 1;
+                    } else if (b >= 0xE0 && b <= 0xEF) {
+                        need = 2;
+                    } else if (b >= 0xF0 && b <= 0xF4) {
+                        need = 3;
+                    } else if (b >= 0x80) {
+                        return "line " + line + ", byte " + offset;
+                    }
+                }
+                if (b == '\n') {
+                    line++;
+                }
+                offset++;
+            }
+            return need > 0 ? "line " + startLine + ", byte " + start : "line " + line;
         }
     }
 
@@ -150,6 +196,7 @@ public final class CsvLoader {
         int labelAt = -1;
         int firstTarget = -1;
         int maxLabel = -1;
+        int maxLabelLine = 0;
         int lineNo = 0;
         String line;
         while ((line = in.readLine()) != null) {
@@ -188,7 +235,10 @@ public final class CsvLoader {
                 final String f = fields.get(c);
                 if (c == labelAt) {
                     final int label = parseLabel(f, source, lineNo, c);
-                    maxLabel = Math.max(maxLabel, label);
+                    if (label > maxLabel) {
+                        maxLabel = label;
+                        maxLabelLine = lineNo;
+                    }
                     labels.add(label);
                 } else if (firstTarget > 0 && c >= firstTarget) {
                     y.add(parseValue(f, source, lineNo, c));
@@ -202,6 +252,10 @@ public final class CsvLoader {
         }
         final int inputWidth = columns - (targetColumns == 0 ? 1 : targetColumns);
         if (targetColumns == 0) {
+            if (classes == 0) {
+                final String at = source + " line " + maxLabelLine;
+                Dataset.checkInferredClasses(labels.toIntArray(), maxLabel + 1, i -> at);
+            }
             return Dataset.adoptClassification(x.toFloatArray(), inputWidth, labels.toIntArray(),
                     classes > 0 ? classes : maxLabel + 1);
         }

@@ -134,6 +134,44 @@ public final class Dataset {
         return max + 1;
     }
 
+    /** Most classes a dataset may infer from its labels: an output layer this wide is already unusual. */
+    public static final int MAX_CLASSES = 1 << 16;
+
+    /**
+     * Checks a class count inferred as one more than the largest label: refused when it exceeds
+     * {@link #MAX_CLASSES}, or when more than half of the classes 0..K-1 have no sample at all, which
+     * is what one stray label (100000 among labels 0..9) does. Either would otherwise silently build an
+     * output layer of that width.
+     *
+     * @param where names sample i's place in its file (for example {@code "d.csv line 7"})
+     * @throws DataFormatException naming the place of the largest label
+     */
+    public static void checkInferredClasses(int[] labels, int classes, java.util.function.IntFunction<String> where)
+            throws DataFormatException {
+        int argMax = 0;
+        for (int i = 1; i < labels.length; i++) {
+            if (labels[i] > labels[argMax]) {
+                argMax = i;
+            }
+        }
+        if (labels.length == 0) {
+            return;
+        }
+        if (classes > MAX_CLASSES) {
+            throw new DataFormatException(where.apply(argMax) + ": label " + labels[argMax] + " would make " + classes
+                    + " classes, more than the " + MAX_CLASSES + " supported; labels must be 0..K-1");
+        }
+        java.util.BitSet present = new java.util.BitSet(classes);
+        for (int label : labels) {
+            present.set(label);
+        }
+        int seen = present.cardinality();
+        if (2L * (classes - seen) > classes) {
+            throw new DataFormatException(where.apply(argMax) + ": label " + labels[argMax] + " would make " + classes
+                    + " classes but only " + seen + " of them occur in the data; labels must be 0..K-1 with most classes present");
+        }
+    }
+
     private static int rows(String name, float[] a, int width) {
         if (width < 1) {
             throw new IllegalArgumentException(name + " must have width >= 1, got " + width);

@@ -77,7 +77,10 @@ public final class IdxLoader {
             final int[] y = readLabels(labelChannel, labelLayout, labels.toString());
             final float[] x = readFloats(imageChannel, imageLayout, scaleTo01, images.toString());
             final int rowWidth = (int) (imageLayout.elements / imageLayout.dims[0]);
-            return Dataset.adoptClassification(x, rowWidth, y, Dataset.inferClasses(y));
+            int classes = Dataset.inferClasses(y);
+            Dataset.checkInferredClasses(y, classes, i -> labels + " offset " + (labelLayout.dataOffset
+                    + (long) i * labelLayout.type.bytes) + " (sample " + i + ")");
+            return Dataset.adoptClassification(x, rowWidth, y, classes);
         }
     }
 

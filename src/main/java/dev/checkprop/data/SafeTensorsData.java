@@ -39,7 +39,9 @@ public final class SafeTensorsData {
                         + (labels[i] < 0 ? ": labels must be non-negative" : ": too large"));
             }
         }
-        return Dataset.adoptClassification(b.inputs(), b.inputWidth(), labels, Dataset.inferClasses(labels));
+        int classes = Dataset.inferClasses(labels);
+        Dataset.checkInferredClasses(labels, classes, i -> path + ": labels[" + i + "]");
+        return Dataset.adoptClassification(b.inputs(), b.inputWidth(), labels, classes);
     }
 
     /** Writes a dataset in the layout {@link #load} reads (labels as I64, as PyTorch stores them). */

@@ -109,7 +109,11 @@ public final class ModelFile {
             }
             int prevWidth = i == 0 ? -1 : layers.get(i - 1).outputWidth();
             if (kind == DenseLayer.Kind.DROPOUT) {
-                int width = (int) metaNumber(st, key(i, "width"), source);
+                long width = metaLong(st, key(i, "width"), source);
+                if (width < 1 || width > Integer.MAX_VALUE) {
+                    throw new SafeTensorsException(source + ": __metadata__ " + key(i, "width") + " is " + width
+                            + ": a width must be between 1 and 2^31-1");
+                }
                 float rate = (float) metaNumber(st, key(i, "rate"), source);
                 long seed = metaLong(st, key(i, "seed"), source);
                 if (prevWidth >= 0 && width != prevWidth) {
@@ -117,7 +121,7 @@ public final class ModelFile {
                             + " but layer " + (i - 1) + " has " + prevWidth + " outputs");
                 }
                 try {
-                    layers.add(DenseLayer.dropout(width, rate, seed));
+                    layers.add(DenseLayer.dropout((int) width, rate, seed));
                 } catch (IllegalArgumentException e) {
                     throw new SafeTensorsException(source + ": layer " + i + ": " + e.getMessage());
                 }

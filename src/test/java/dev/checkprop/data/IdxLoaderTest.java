@@ -90,12 +90,21 @@ class IdxLoaderTest {
         Path f = floats("f.idx", new int[] {2, 3}, 0.5f, -1.25f, 3e7f, 0f, -0f, 1e-3f);
         ByteArrayOutputStream intLabels = new ByteArrayOutputStream();
         DataOutputStream out = header(intLabels, 0x0C, 2);
-        out.writeInt(7);
-        out.writeInt(70_000);
+        // 0x00010001 read as two shorts would be 1, 1: the int reader must see 65537 and 65536.
+        out.writeInt(65_537);
+        out.writeInt(65_536);
+        Path tooMany = file("int-labels.idx", intLabels.toByteArray());
+        DataFormatException e = assertThrows(DataFormatException.class, () -> IdxLoader.loadImagesAndLabels(f, tooMany, false));
+        assertEquals(tooMany + " offset 8 (sample 0): label 65537 would make 65538 classes, more than the 65536 supported;"
+                + " labels must be 0..K-1", e.getMessage());
+        intLabels = new ByteArrayOutputStream();
+        out = header(intLabels, 0x0C, 2);
+        out.writeInt(1);
+        out.writeInt(0);
         Dataset d = IdxLoader.loadImagesAndLabels(f, file("int-labels.idx", intLabels.toByteArray()), false);
         assertArrayEquals(new float[] {0.5f, -1.25f, 3e7f, 0f, -0f, 1e-3f}, d.toBatch().inputs());
-        assertArrayEquals(new int[] {7, 70_000}, d.toBatch().labels());
-        assertEquals(70_001, d.classes());
+        assertArrayEquals(new int[] {1, 0}, d.toBatch().labels());
+        assertEquals(2, d.classes());
 
         ByteArrayOutputStream mixed = new ByteArrayOutputStream();
         out = header(mixed, 0x0B, 2, 1, 2);
