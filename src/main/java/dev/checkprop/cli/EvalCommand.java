@@ -68,6 +68,9 @@ final class EvalCommand implements Callable<Integer> {
                 Kernels.get(), Runtime.getRuntime().availableProcessors())) {
             e = Evaluation.of(ex, ds, loss);
         }
+        if (!Double.isFinite(e.loss())) {
+            throw dev.checkprop.exec.NonFiniteException.forLoss(net, ds.toBatch(), loss, e.loss());
+        }
         spec.commandLine().getOut().printf(Locale.ROOT, "%d samples: loss %.6f%s%n", e.samples(), e.loss(),
                 Double.isNaN(e.accuracy()) ? "" : String.format(Locale.ROOT, ", accuracy %.2f%%", 100 * e.accuracy()));
         if (report != null) {

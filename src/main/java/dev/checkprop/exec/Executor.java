@@ -22,7 +22,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Order of use: construct once per (network, plan, batch size) — this sizes every buffer — then
  * call {@link #gradient} once per step. The executor holds no reference to a batch between calls.
- * It is not thread-safe: use one executor per thread.
+ * It is not thread-safe: use one executor per thread. A call from a second thread while one is in
+ * progress fails at once with a {@link java.util.ConcurrentModificationException} and changes nothing
+ * ({@link ConfinementGuard}). A loss, gradient or product that is not finite is a
+ * {@link NonFiniteException} naming the first layer concerned.
  *
  * <h2>NOTE [Buffer ownership]</h2>
  * Activation buffers are unit-major {@code [n_l, N]} float arrays. They are allocated in the
@@ -81,6 +84,8 @@ public final class Executor implements AutoCloseable {
     private int n;
     private final DenseKernels kernels;
     private final int depth;
+    /** One thread at a time (see {@link ConfinementGuard}). */
+    private final ConfinementGuard guard = new ConfinementGuard();
 
     /** Per layer l: index of its width class, and the pools of each class. */
     private final int[] classOf;
@@ -396,6 +401,7 @@ public final class Executor implements AutoCloseable {
      * @param out  gradients shaped like the network. Modified (overwritten).
      * @return the loss value
      * @throws IllegalArgumentException on a shape or target mismatch (before any layer runs)
+     * @throws NonFiniteException       if the loss or a gradient element is NaN or infinite
      */
     public double gradient(Batch data, Loss loss, Gradients out) {
         return gradient(data, loss, out, -1, null);
@@ -411,6 +417,15 @@ public final class Executor implements AutoCloseable {
      * @throws IllegalArgumentException on a shape mismatch
      */
     public void predict(Batch data, float[] out) {
+        guard.enter("predict");
+        try {
+            predictConfined(data, out);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private void predictConfined(Batch data, float[] out) {
         if (data.size() > batch || data.inputWidth() != net.inputWidth()) {
             throw new IllegalArgumentException("batch [" + data.size() + ", " + data.inputWidth()
                     + "] does not fit this executor (at most " + batch + " rows of width " + net.inputWidth() + ")");
@@ -448,12 +463,16 @@ public final class Executor implements AutoCloseable {
      * function of (seed, step, layer, element), so every recomputation within a step replays them.
      */
     public void setStep(long step) {
+        guard.enter("setStep");
         this.step = step;
+        guard.exit();
     }
 
     /** Sets (or clears, with null) an observer of each layer's output during the backward pass. */
     public void setObserver(BackwardObserver observer) {
+        guard.enter("setObserver");
         this.observer = observer;
+        guard.exit();
     }
 
     /** Answers the backward recomputations of residual branches in the last call, without allocating. */
@@ -466,8 +485,13 @@ public final class Executor implements AutoCloseable {
      * {@code probeAction} with the activation buffers live at that moment.
      */
     public double gradient(Batch data, Loss loss, Gradients out, int probeAction, PeakProbe probe) {
-        checkShapes(data, loss, out);
-        return run(data, loss, out, probeAction, probe);
+        guard.enter("gradient");
+        try {
+            checkShapes(data, loss, out);
+            return NonFiniteCheck.check(net, data, loss, run(data, loss, out, probeAction, probe), out, null);
+        } finally {
+            guard.exit();
+        }
     }
 
     /**
@@ -497,6 +521,16 @@ public final class Executor implements AutoCloseable {
      */
     public double hessianVector(Batch data, Loss loss, Gradients v, Gradients outGradient, Gradients outProduct,
                                 Curvature curvature) {
+        guard.enter("hessianVector");
+        try {
+            return hessianVectorConfined(data, loss, v, outGradient, outProduct, curvature);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private double hessianVectorConfined(Batch data, Loss loss, Gradients v, Gradients outGradient, Gradients outProduct,
+                                         Curvature curvature) {
         if (rPools == null) {
             throw new IllegalStateException("this executor has no R buffers: build it with Executor.forHessianProducts"
                     + " to compute Hessian-vector products");
@@ -519,7 +553,7 @@ public final class Executor implements AutoCloseable {
         this.direction = v;
         this.product = outProduct;
         try {
-            return run(data, loss, outGradient, -1, null);
+            return NonFiniteCheck.check(net, data, loss, run(data, loss, outGradient, -1, null), outGradient, outProduct);
         } finally {
             this.curvature = null;
             this.direction = null;

@@ -1,0 +1,155 @@
+package dev.checkprop.exec;
+
+import dev.checkprop.nn.Batch;
+import dev.checkprop.nn.DenseLayer;
+import dev.checkprop.nn.Gradients;
+import dev.checkprop.nn.Loss;
+import dev.checkprop.nn.Network;
+
+import java.util.Locale;
+
+/**
+ * The executor's check of its own results. On the normal path it reads the loss and every gradient
+ * (or product) element once and allocates nothing; only when something is non-finite does it
+ * locate the first layer responsible, with a plain forward pass of its own (the executor's buffers
+ * may already hold other activations by then).
+ */
+final class NonFiniteCheck {
+
+    private NonFiniteCheck() {
+    }
+
+    /**
+     * Answers {@code value} if it and every element of {@code gradient} and {@code product} (either
+     * may be null) are finite.
+     *
+     * @throws NonFiniteException naming the first layer, in the order the values were computed,
+     *                            whose values are not finite
+     */
+    static double check(Network net, Batch data, Loss loss, double value, Gradients gradient, Gradients product) {
+        if (Double.isFinite(value) && finite(net, gradient) == 0 && finite(net, product) == 0) {
+            return value;
+        }
+        throw locate(net, data, loss, value, gradient, product);
+    }
+
+    /** 0 if every parameter-shaped element is finite, else the highest layer with a non-finite one. */
+    private static int finite(Network net, Gradients g) {
+        if (g == null) {
+            return 0;
+        }
+        // From the top: the backward pass computes layer L's gradient first.
+        for (int l = net.depth(); l >= 1; l--) {
+            if (!net.layer(l).hasParameters()) {
+                continue;
+            }
+            if (!allFinite(g.weights(l)) || !allFinite(g.bias(l))) {
+                return l;
+            }
+        }
+        return 0;
+    }
+
+    private static boolean allFinite(float[] a) {
+        // x - x is 0 for finite x and NaN for NaN or an infinity: one branch-free pass.
+        float acc = 0f;
+        for (float v : a) {
+            acc += v - v;
+        }
+        return acc == 0f;
+    }
+
+    static NonFiniteException locate(Network net, Batch data, Loss loss, double value, Gradients gradient,
+                                             Gradients product) {
+        int layer = firstNonFiniteActivation(net, data);
+        if (layer > 0) {
+            DenseLayer d = net.layer(layer);
+            return new NonFiniteException(layer, String.format(Locale.ROOT,
+                    "non-finite result: the forward pass overflows at layer %d (layers.%d, %s %s, %d x %d weights"
+                            + " up to |w| = %.3g): its output a^%d is NaN or infinite although its input is finite;"
+                            + " the loss is %s and nothing was written",
+                    layer, layer - 1, d.kind().fileName(), d.activation().fileName(), d.outputWidth(), d.inputWidth(),
+                    maxAbs(d.weights(), d.bias()), layer, value));
+        }
+        if (!Double.isFinite(value)) {
+            return new NonFiniteException(0, String.format(Locale.ROOT,
+                    "non-finite result: every layer's output is finite but the %s loss is %s (targets or outputs too large"
+                            + " for float range%s); nothing was written", loss.cliName(), value,
+                    data.targets() != null ? String.format(Locale.ROOT, ", largest |y| = %.3g", maxAbs(data.targets(), null))
+                            : ""));
+        }
+        int g = finite(net, gradient);
+        if (g > 0) {
+            return new NonFiniteException(g, "non-finite result: the loss is " + value + " but the gradient of layer " + g
+                    + " (layers." + (g - 1) + ") is NaN or infinite, the first the backward pass reaches;"
+                    + " nothing was written");
+        }
+        int p = finite(net, product);
+        return new NonFiniteException(p, "non-finite result: the loss is " + value + " but the curvature product of layer "
+                + p + " (layers." + (p - 1) + ") is NaN or infinite, the first the backward pass reaches (is the direction"
+                + " too large?); nothing was written");
+    }
+
+    /**
+     * The first layer whose output is non-finite in a plain float forward pass (dropout as identity,
+     * as in inference), or 0. Sample-major, one sample at a time: two vectors of the widest layer.
+     */
+    static int firstNonFiniteActivation(Network net, Batch data) {
+        int maxWidth = net.inputWidth();
+        for (int l = 1; l <= net.depth(); l++) {
+            maxWidth = Math.max(maxWidth, net.width(l));
+        }
+        float[] in = new float[maxWidth];
+        float[] out = new float[maxWidth];
+        int first = 0;
+        int n0 = net.inputWidth();
+        for (int i = 0; i < data.size(); i++) {
+            System.arraycopy(data.inputs(), i * n0, in, 0, n0);
+            // Past the best layer found so far a sample cannot name an earlier one.
+            int limit = first == 0 ? net.depth() : first - 1;
+            for (int l = 1; l <= limit; l++) {
+                DenseLayer d = net.layer(l);
+                int nIn = d.inputWidth();
+                int nOut = d.outputWidth();
+                if (d.kind() == DenseLayer.Kind.DROPOUT) {
+                    continue;
+                }
+                float[] w = d.weights();
+                boolean bad = false;
+                for (int o = 0; o < nOut; o++) {
+                    float z = d.bias()[o];
+                    for (int k = 0; k < nIn; k++) {
+                        z = Math.fma(w[o * nIn + k], in[k], z);
+                    }
+                    float a = d.activation().apply(z);
+                    if (d.kind() == DenseLayer.Kind.RESIDUAL) {
+                        a += in[o];
+                    }
+                    out[o] = a;
+                    bad |= !Float.isFinite(a);
+                }
+                if (bad) {
+                    first = l;
+                    break;
+                }
+                float[] t = in;
+                in = out;
+                out = t;
+            }
+        }
+        return first;
+    }
+
+    private static double maxAbs(float[] a, float[] b) {
+        double m = 0;
+        for (float v : a) {
+            m = Math.max(m, Math.abs(v));
+        }
+        if (b != null) {
+            for (float v : b) {
+                m = Math.max(m, Math.abs(v));
+            }
+        }
+        return m;
+    }
+}
