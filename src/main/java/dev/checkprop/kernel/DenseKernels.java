@@ -26,6 +26,22 @@ public abstract class DenseKernels {
     public abstract String name();
 
     /**
+     * Whether these kernels flush subnormal results to zero (the default; see {@link Subnormals}).
+     * Flushing is part of each element's documented chain, done the same way on every path, so it
+     * changes no bit-identity promise: only which bits.
+     */
+    public abstract boolean flushesSubnormals();
+
+    /**
+     * These kernels with subnormal results flushed to zero ({@code true}) or kept as strict IEEE 754
+     * requires ({@code false}).
+     */
+    public abstract DenseKernels withSubnormals(boolean flushToZero);
+
+    /** The register tiles this implementation runs and why they were chosen, for reports. */
+    public abstract String tiles();
+
+    /**
      * Forward product with bias: for every {@code o0 <= o < o1} and {@code i0 <= i < i1},
      * <pre>
      * acc = b[o]
@@ -142,19 +158,21 @@ public abstract class DenseKernels {
 
     /**
      * Bias gradient: {@code db[o] = ((g[o*batch] + g[o*batch+1]) + ...) + g[o*batch+batch-1]}, a plain
-     * left-to-right sum starting from 0, for {@code o0 <= o < o1}.
+     * left-to-right sum starting from 0, for {@code o0 <= o < o1}, then flushed to zero if subnormal
+     * when {@link #flushesSubnormals()}.
      *
      * @param g gradient with respect to z, unit-major. Not modified.
      * @param db bias gradient. Modified (entries o0..o1).
      */
-    public static void biasGradient(int batch, float[] g, float[] db, int o0, int o1) {
+    public final void biasGradient(int batch, float[] g, float[] db, int o0, int o1) {
+        final boolean flush = flushesSubnormals();
         for (int o = o0; o < o1; o++) {
             float s = 0f;
             final int base = o * batch;
             for (int i = 0; i < batch; i++) {
                 s += g[base + i];
             }
-            db[o] = s;
+            db[o] = flush ? Subnormals.flush(s) : s;
         }
     }
 

@@ -26,14 +26,20 @@ public final class Kernels {
         static final DenseKernels ACTIVE = choose();
     }
 
-    /** Answers the kernels this JVM uses. */
+    /**
+     * Answers the kernels this JVM uses: the Vector API ones when the module is there, flushing
+     * subnormal results to zero unless {@code -Dcheckprop.subnormals=keep} (see {@link Subnormals}).
+     */
     public static DenseKernels get() {
         return Holder.ACTIVE;
     }
 
-    /** Answers the scalar kernels, the reference implementation of the bit contract. */
+    /**
+     * Answers the scalar kernels, the reference implementation of the bit contract, with the JVM's
+     * default subnormal mode ({@link Subnormals#flushByDefault()}).
+     */
     public static DenseKernels scalar() {
-        return ScalarKernels.INSTANCE;
+        return ScalarKernels.INSTANCE.withSubnormals(Subnormals.flushByDefault());
     }
 
     /** Answers the Vector API kernels, or empty when the module is not in the boot layer. */
@@ -43,7 +49,8 @@ public final class Kernels {
         }
         try {
             Class<?> c = Class.forName(VECTOR_CLASS);
-            return Optional.of((DenseKernels) c.getDeclaredField("INSTANCE").get(null));
+            final DenseKernels k = (DenseKernels) c.getDeclaredField("INSTANCE").get(null);
+            return Optional.of(k.withSubnormals(Subnormals.flushByDefault()));
         } catch (ReflectiveOperationException | LinkageError e) {
             // The module is there but the class would not load: a bug or an unsupported platform,
             // never silent, since the user asked for the fast path.

@@ -8,9 +8,30 @@ package dev.checkprop.kernel;
  */
 final class ScalarKernels extends GemmKernels {
 
-    static final ScalarKernels INSTANCE = new ScalarKernels();
+    /** Subnormal results flushed to zero, the default. */
+    static final ScalarKernels INSTANCE = new ScalarKernels(true);
+    /** Strict IEEE 754: subnormal results kept. */
+    static final ScalarKernels STRICT = new ScalarKernels(false);
 
-    private ScalarKernels() {
+    private final boolean flush;
+
+    private ScalarKernels(boolean flush) {
+        this.flush = flush;
+    }
+
+    @Override
+    public boolean flushesSubnormals() {
+        return flush;
+    }
+
+    @Override
+    public DenseKernels withSubnormals(boolean flushToZero) {
+        return flushToZero ? INSTANCE : STRICT;
+    }
+
+    @Override
+    public String tiles() {
+        return "4x4 scalar";
     }
 
     @Override
@@ -30,19 +51,19 @@ final class ScalarKernels extends GemmKernels {
         for (; m + 4 <= m1; m += 4) {
             int n = n0;
             for (; n + 4 <= n1; n += 4) {
-                tile4x4(m, n, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
+                tile4x4(flush, m, n, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
             }
             for (int r = m; r < m + 4; r++) {
-                row(r, n, n1, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
+                row(flush, r, n, n1, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
             }
         }
         for (; m < m1; m++) {
-            row(m, n0, n1, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
+            row(flush, m, n0, n1, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
         }
     }
 
     /** Row {@code m}, columns {@code n0..n1}: the plain loop, for the edges of the tiles. */
-    private static void row(int m, int n0, int n1, int kDim, float[] a, int aRow, int aCol, float[] b, int ldb,
+    private static void row(boolean flush, int m, int n0, int n1, int kDim, float[] a, int aRow, int aCol, float[] b, int ldb,
                             float[] c, int ldc, float[] bias) {
         if (n0 >= n1) {
             return;
@@ -60,10 +81,15 @@ final class ScalarKernels extends GemmKernels {
                 c[cb + n] = Math.fma(w, b[bp + n], c[cb + n]);
             }
         }
+        if (flush) {
+            for (int n = n0; n < n1; n++) {
+                c[cb + n] = Subnormals.flush(c[cb + n]);
+            }
+        }
     }
 
     /** Rows {@code m..m+3}, columns {@code n..n+3}: sixteen chains in registers. */
-    private static void tile4x4(int m, int n, int kDim, float[] a, int aRow, int aCol, float[] b, int ldb,
+    private static void tile4x4(boolean flush, int m, int n, int kDim, float[] a, int aRow, int aCol, float[] b, int ldb,
                                 float[] c, int ldc, float[] bias) {
         final float i0 = bias == null ? 0f : bias[m];
         final float i1 = bias == null ? 0f : bias[m + 1];
@@ -106,38 +132,38 @@ final class ScalarKernels extends GemmKernels {
             s33 = Math.fma(w3, b3, s33);
         }
         final int c0 = m * ldc + n;
-        c[c0] = s00;
-        c[c0 + 1] = s01;
-        c[c0 + 2] = s02;
-        c[c0 + 3] = s03;
+        c[c0] = out(flush, s00);
+        c[c0 + 1] = out(flush, s01);
+        c[c0 + 2] = out(flush, s02);
+        c[c0 + 3] = out(flush, s03);
         final int c1 = c0 + ldc;
-        c[c1] = s10;
-        c[c1 + 1] = s11;
-        c[c1 + 2] = s12;
-        c[c1 + 3] = s13;
+        c[c1] = out(flush, s10);
+        c[c1 + 1] = out(flush, s11);
+        c[c1 + 2] = out(flush, s12);
+        c[c1 + 3] = out(flush, s13);
         final int c2 = c1 + ldc;
-        c[c2] = s20;
-        c[c2 + 1] = s21;
-        c[c2 + 2] = s22;
-        c[c2 + 3] = s23;
+        c[c2] = out(flush, s20);
+        c[c2 + 1] = out(flush, s21);
+        c[c2 + 2] = out(flush, s22);
+        c[c2 + 3] = out(flush, s23);
         final int c3 = c2 + ldc;
-        c[c3] = s30;
-        c[c3 + 1] = s31;
-        c[c3 + 2] = s32;
-        c[c3 + 3] = s33;
+        c[c3] = out(flush, s30);
+        c[c3 + 1] = out(flush, s31);
+        c[c3 + 2] = out(flush, s32);
+        c[c3 + 3] = out(flush, s33);
     }
 
     @Override
     public void tanhInPlace(float[] x, int from, int to) {
         for (int j = from; j < to; j++) {
-            x[j] = MathF.tanh(x[j]);
+            x[j] = out(flush, MathF.tanh(x[j]));
         }
     }
 
     @Override
     public void sigmoidInPlace(float[] x, int from, int to) {
         for (int j = from; j < to; j++) {
-            x[j] = MathF.sigmoid(x[j]);
+            x[j] = out(flush, MathF.sigmoid(x[j]));
         }
     }
 
@@ -151,14 +177,14 @@ final class ScalarKernels extends GemmKernels {
     @Override
     public void tanhBackward(float[] a, float[] g, int from, int to) {
         for (int j = from; j < to; j++) {
-            g[j] = g[j] * Math.fma(-a[j], a[j], 1f);
+            g[j] = out(flush, g[j] * Math.fma(-a[j], a[j], 1f));
         }
     }
 
     @Override
     public void sigmoidBackward(float[] a, float[] g, int from, int to) {
         for (int j = from; j < to; j++) {
-            g[j] = g[j] * (a[j] * (1f - a[j]));
+            g[j] = out(flush, g[j] * (a[j] * (1f - a[j])));
         }
     }
 
@@ -167,5 +193,10 @@ final class ScalarKernels extends GemmKernels {
         for (int j = from; j < to; j++) {
             g[j] = a[j] > 0f ? g[j] : 0f;
         }
+    }
+
+    /** A result, flushed when {@code flush}. */
+    private static float out(boolean flush, float v) {
+        return flush ? Subnormals.flush(v) : v;
     }
 }

@@ -2,6 +2,7 @@ package dev.checkprop.kernel;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -61,25 +62,78 @@ final class VectorKernels extends GemmKernels {
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
     /** Lanes per vector (16 with AVX-512). */
     private static final int L = S.length();
-    /** Rows of the main register tile. */
+    /** Rows of the main register tile of the wide set. */
     private static final int MR = 8;
-    /** Vectors (columns) of the main register tile. */
+    /** Vectors (columns) of the main register tile of the wide set. */
     private static final int NV = 3;
     /** Steps of the reduction per cache block. */
     private static final int KC = 256;
+    /** Rows of {@code A} per packed block (a multiple of 8, 6 and 4). */
+    private static final int MC = 96;
+    /**
+     * A {@code B} whose rows lie this many floats or more apart is packed: at 2 KiB and beyond, each
+     * step of the reduction touches another page, so the panel's loads miss the TLB and the
+     * prefetchers (which stop at page boundaries) cannot follow them.
+     */
+    private static final int PACK_B_STRIDE = 512;
+    /** Likewise for the broadcast operand {@code A} when its steps ({@code aCol}) are that far apart. */
+    private static final int PACK_A_STRIDE = 512;
 
-    /** Read reflectively by {@link Kernels}. Declared after the constants its constructor uses. */
-    static final VectorKernels INSTANCE = new VectorKernels();
+    /** Per-thread panels for packing; allocated once per thread, never per call. */
+    private static final ThreadLocal<float[][]> PACK = ThreadLocal.withInitial(
+            () -> new float[][] {new float[KC * 4 * L], new float[KC * MC]});
 
-    private VectorKernels() {
+    /**
+     * Read reflectively by {@link Kernels}: the tile set {@link TileChoice} chose for this machine,
+     * subnormal results flushed to zero.
+     */
+    static final VectorKernels INSTANCE = new VectorKernels(null, true);
+
+    /** The measured choice, made at the first product (once this class is initialized). */
+    private static final class Tuned {
+        static final TileChoice.Choice CHOICE = TileChoice.choose();
+    }
+
+    /** The tile set, wide (32 vector registers) or narrow (16); null: the measured choice. */
+    private final Boolean wideSet;
+    private final boolean flush;
+
+    private VectorKernels(Boolean wideSet, boolean flush) {
         if (SI.length() != L) {
             throw new IllegalStateException("float and int vector species differ in length");
         }
+        this.wideSet = wideSet;
+        this.flush = flush;
+    }
+
+    /** Kernels with the given tile set and subnormal mode (for tests and benchmarks of both sets). */
+    static VectorKernels of(boolean wide, boolean flush) {
+        return new VectorKernels(wide, flush);
+    }
+
+    private boolean wide() {
+        return wideSet == null ? Tuned.CHOICE.wide() : wideSet;
     }
 
     @Override
     public String name() {
         return "vector";
+    }
+
+    @Override
+    public boolean flushesSubnormals() {
+        return flush;
+    }
+
+    @Override
+    public DenseKernels withSubnormals(boolean flushToZero) {
+        return flushToZero == flush ? this : new VectorKernels(wideSet, flushToZero);
+    }
+
+    @Override
+    public String tiles() {
+        final String set = wide() ? "wide 8x3" : "narrow 6x2";
+        return wideSet == null ? set + " (" + Tuned.CHOICE.how() + ")" : set;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -88,58 +142,258 @@ final class VectorKernels extends GemmKernels {
     @Override
     void gemm(int m0, int m1, int n0, int n1, int kDim, float[] a, int aRow, int aCol,
               float[] b, int ldb, float[] c, int ldc, float[] bias) {
+        gemm(wide(), flush, m0, m1, n0, n1, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
+    }
+
+    /**
+     * The product with the given tile set. Cut into blocks of {@value #KC} steps of {@code p} (the
+     * partial sums stored in {@code C} and reloaded: the same chain, interrupted) and of {@value #MC}
+     * rows; operands whose steps are far apart in memory are first copied into contiguous per-thread
+     * panels. None of this changes which operations an element's chain performs, or their order.
+     */
+    static void gemm(boolean wide, boolean flush, int m0, int m1, int n0, int n1, int kDim, float[] a, int aRow,
+                     int aCol, float[] b, int ldb, float[] c, int ldc, float[] bias) {
         if (m0 >= m1 || n0 >= n1) {
             return;
         }
         final int width = n1 - n0;
         if (width < L) {
-            gemmNarrow(m0, m1, n0, n1, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
+            gemmNarrow(flush, m0, m1, n0, n1, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
             return;
         }
         final int nFull = n0 + (width / L) * L;
-        // Whole vectors [n0, nFull), blocked over p. At least one block even when kDim == 0, so
-        // that C = init is written.
+        final boolean packA = aCol >= PACK_A_STRIDE && aRow == 1;
+        final boolean packB = ldb >= PACK_B_STRIDE && m1 - m0 > MR;
+        final float[][] panels = packA || packB ? PACK.get() : null;
+        // At least one block even when kDim == 0, so that C = init is written.
         int p0 = 0;
         do {
             final int p1 = Math.min(kDim, p0 + KC);
             final boolean first = p0 == 0;
-            int n = n0;
-            if (nFull - n0 == 4 * L) {
-                panel4(m0, m1, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
-                n += 4 * L;
-            }
-            for (; n + NV * L <= nFull; n += NV * L) {
-                panel3(m0, m1, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
-            }
-            // 0, 1 or 2 whole vectors left; two are done together.
-            if (n + 2 * L <= nFull) {
-                panel2(m0, m1, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
-                n += 2 * L;
-            }
-            if (n < nFull) {
-                panel1(m0, m1, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
+            final boolean flushOut = flush && p1 == kDim;
+            for (int mb = m0; mb < m1; mb += MC) {
+                final int me = Math.min(m1, mb + MC);
+                float[] pa = a;
+                int ab = 0;
+                int ar = aRow;
+                int ac = aCol;
+                if (packA) {
+                    // A(m, p) = a[m + p*aCol]: the block's rows of each step are contiguous; copy them
+                    // step after step, so A(m, p) = pa[(m - mb) + (p - p0)*(me - mb)].
+                    pa = panels[1];
+                    final int rows = me - mb;
+                    for (int p = p0; p < p1; p++) {
+                        System.arraycopy(a, mb + p * aCol, pa, (p - p0) * rows, rows);
+                    }
+                    ab = -mb - p0 * rows;
+                    ar = 1;
+                    ac = rows;
+                }
+                if (wide) {
+                    widePanels(mb, me, n0, nFull, p0, p1, first, pa, ab, ar, ac, b, ldb,
+                            packB ? panels[0] : null, c, ldc, bias);
+                } else {
+                    narrowPanels(mb, me, n0, nFull, p0, p1, first, pa, ab, ar, ac, b, ldb,
+                            packB ? panels[0] : null, c, ldc, bias);
+                }
+                if (flushOut) {
+                    // After the last block, while the rows are in cache. A pass of its own rather
+                    // than inside the tiles: there, C2 (JDK 17) boxed the accumulators.
+                    flushRows(c, ldc, mb, me, n0, nFull);
+                }
             }
             p0 = p1;
         } while (p0 < kDim);
         if (nFull < n1) {
             // The tail: one vector ending at n1, overlapping finished columns, whole chain at once.
-            panel1(m0, m1, n1 - L, 0, kDim, true, a, aRow, aCol, b, ldb, c, ldc, bias);
+            panel1(m0, m1, n1 - L, n1 - L, 0, kDim, true, a, 0, aRow, aCol, b, ldb, c, ldc, bias);
+            if (flush) {
+                flushRows(c, ldc, m0, m1, n1 - L, n1);
+            }
         }
     }
 
-    /** Columns {@code [n, n + 3L)}, rows {@code [m0, m1)}, steps {@code [p0, p1)}. */
-    private static void panel3(int m0, int m1, int n, int p0, int p1, boolean first, float[] a, int aRow,
-                               int aCol, float[] b, int ldb, float[] c, int ldc, float[] bias) {
+    /**
+     * Copies {@code B(p, n .. n + vectors*L)} for {@code p0 <= p < p1} into {@code bp}, step after
+     * step, and answers the base that makes {@code B(p, n + j) = bp[base + p*ld + j]} with
+     * {@code ld = vectors*L}.
+     */
+    private static int pack(float[] b, int ldb, int n, int vectors, int p0, int p1, float[] bp) {
+        final int w = vectors * L;
+        for (int p = p0; p < p1; p++) {
+            System.arraycopy(b, p * ldb + n, bp, (p - p0) * w, w);
+        }
+        return -p0 * w;
+    }
+
+    /** The wide set (32 vector registers): 8 x 3 tiles, 6 x 4 for a batch of four vectors. */
+    private static void widePanels(int m0, int m1, int n0, int nFull, int p0, int p1, boolean first,
+                                   float[] a, int ab, int aRow, int aCol, float[] b, int ldb,
+                                   float[] bp, float[] c, int ldc, float[] bias) {
+        int n = n0;
+        if (nFull - n0 == 4 * L) {
+            if (bp != null) {
+                panel4(m0, m1, n, pack(b, ldb, n, 4, p0, p1, bp), p0, p1, first, a, ab, aRow, aCol,
+                        bp, 4 * L, c, ldc, bias);
+            } else {
+                panel4(m0, m1, n, n, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
+            }
+            n += 4 * L;
+        }
+        for (; n + NV * L <= nFull; n += NV * L) {
+            if (bp != null) {
+                panel3(m0, m1, n, pack(b, ldb, n, NV, p0, p1, bp), p0, p1, first, a, ab, aRow, aCol,
+                        bp, NV * L, c, ldc, bias);
+            } else {
+                panel3(m0, m1, n, n, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
+            }
+        }
+        // 0, 1 or 2 whole vectors left; two are done together.
+        if (n + 2 * L <= nFull) {
+            panel2(m0, m1, n, n, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
+            n += 2 * L;
+        }
+        if (n < nFull) {
+            panel1(m0, m1, n, n, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
+        }
+    }
+
+    /**
+     * The narrow set (16 vector registers, as on AVX2): 6 x 2 tiles, 12 accumulators, two loaded
+     * vectors and one broadcast, where the wide set's 24 accumulators would spill.
+     */
+    private static void narrowPanels(int m0, int m1, int n0, int nFull, int p0, int p1, boolean first,
+                                     float[] a, int ab, int aRow, int aCol, float[] b, int ldb,
+                                     float[] bp, float[] c, int ldc, float[] bias) {
+        int n = n0;
+        for (; n + 2 * L <= nFull; n += 2 * L) {
+            if (bp != null) {
+                panel2n(m0, m1, n, pack(b, ldb, n, 2, p0, p1, bp), p0, p1, first, a, ab, aRow, aCol,
+                        bp, 2 * L, c, ldc, bias);
+            } else {
+                panel2n(m0, m1, n, n, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
+            }
+        }
+        if (n < nFull) {
+            panel1(m0, m1, n, n, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
+        }
+    }
+
+    /** Columns {@code [n, n + 2L)} with the narrow set's 6 x 2 tiles. */
+    private static void panel2n(int m0, int m1, int n, int bn, int p0, int p1, boolean first,
+                                float[] a, int ab, int aRow, int aCol, float[] b, int ldb, float[] c, int ldc,
+                                float[] bias) {
         int m = m0;
-        for (; m + MR <= m1; m += MR) {
-            tile8x3(m, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
+        for (; m + 6 <= m1; m += 6) {
+            tile6x2(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
         }
         if (m + 4 <= m1) {
-            tile4x3(m, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
+            tile4x2(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
             m += 4;
         }
         for (; m < m1; m++) {
-            tile1x3(m, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
+            tile1x2(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
+        }
+    }
+
+    /** The narrow set's micro-kernel: rows {@code m..m+5}, vectors at {@code n, n+L}. */
+    private static void tile6x2(int m, int n, int bn, int p0, int p1, boolean first, float[] a,
+                                int ab, int aRow, int aCol, float[] b, int ldb, float[] c, int ldc, float[] bias) {
+        final int c0 = m * ldc + n;
+        final int c1 = c0 + ldc;
+        final int c2 = c1 + ldc;
+        final int c3 = c2 + ldc;
+        final int c4 = c3 + ldc;
+        final int c5 = c4 + ldc;
+        FloatVector s00 = start(first, bias, m, c, c0);
+        FloatVector s01 = start(first, bias, m, c, c0 + L);
+        FloatVector s10 = start(first, bias, m + 1, c, c1);
+        FloatVector s11 = start(first, bias, m + 1, c, c1 + L);
+        FloatVector s20 = start(first, bias, m + 2, c, c2);
+        FloatVector s21 = start(first, bias, m + 2, c, c2 + L);
+        FloatVector s30 = start(first, bias, m + 3, c, c3);
+        FloatVector s31 = start(first, bias, m + 3, c, c3 + L);
+        FloatVector s40 = start(first, bias, m + 4, c, c4);
+        FloatVector s41 = start(first, bias, m + 4, c, c4 + L);
+        FloatVector s50 = start(first, bias, m + 5, c, c5);
+        FloatVector s51 = start(first, bias, m + 5, c, c5 + L);
+        final int a0 = ab + m * aRow;
+        final int a1 = a0 + aRow;
+        final int a2 = a1 + aRow;
+        final int a3 = a2 + aRow;
+        final int a4 = a3 + aRow;
+        final int a5 = a4 + aRow;
+        for (int p = p0; p < p1; p++) {
+            final int bo = p * ldb + bn;
+            final int ap = p * aCol;
+            final FloatVector b0 = FloatVector.fromArray(S, b, bo);
+            final FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector w = FloatVector.broadcast(S, a[a0 + ap]);
+            s00 = w.fma(b0, s00);
+            s01 = w.fma(b1, s01);
+            w = FloatVector.broadcast(S, a[a1 + ap]);
+            s10 = w.fma(b0, s10);
+            s11 = w.fma(b1, s11);
+            w = FloatVector.broadcast(S, a[a2 + ap]);
+            s20 = w.fma(b0, s20);
+            s21 = w.fma(b1, s21);
+            w = FloatVector.broadcast(S, a[a3 + ap]);
+            s30 = w.fma(b0, s30);
+            s31 = w.fma(b1, s31);
+            w = FloatVector.broadcast(S, a[a4 + ap]);
+            s40 = w.fma(b0, s40);
+            s41 = w.fma(b1, s41);
+            w = FloatVector.broadcast(S, a[a5 + ap]);
+            s50 = w.fma(b0, s50);
+            s51 = w.fma(b1, s51);
+        }
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+        s10.intoArray(c, c1);
+        s11.intoArray(c, c1 + L);
+        s20.intoArray(c, c2);
+        s21.intoArray(c, c2 + L);
+        s30.intoArray(c, c3);
+        s31.intoArray(c, c3 + L);
+        s40.intoArray(c, c4);
+        s41.intoArray(c, c4 + L);
+        s50.intoArray(c, c5);
+        s51.intoArray(c, c5 + L);
+    }
+
+    /** Flushes the subnormals of rows {@code [m0, m1)}, columns {@code [n0, n1)} (whole vectors) of {@code c}. */
+    private static void flushRows(float[] c, int ldc, int m0, int m1, int n0, int n1) {
+        for (int m = m0; m < m1; m++) {
+            final int row = m * ldc;
+            for (int n = n0; n < n1; n += L) {
+                flush(FloatVector.fromArray(S, c, row + n)).intoArray(c, row + n);
+            }
+        }
+    }
+
+    /**
+     * {@link Subnormals#flush(float)} lane by lane: integer operations on the bits only, so that
+     * flushing never does floating-point arithmetic on a subnormal (which is what is slow).
+     */
+    static FloatVector flush(FloatVector x) {
+        final IntVector bits = x.reinterpretAsInts();
+        final VectorMask<Integer> tiny = bits.and(0x7fffffff).compare(VectorOperators.LT, Subnormals.MIN_NORMAL_BITS);
+        return bits.blend(bits.and(0x80000000), tiny).reinterpretAsFloats();
+    }
+
+    /** Columns {@code [n, n + 3L)}, rows {@code [m0, m1)}, steps {@code [p0, p1)}. */
+    private static void panel3(int m0, int m1, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow,
+                               int aCol, float[] b, int ldb, float[] c, int ldc, float[] bias) {
+        int m = m0;
+        for (; m + MR <= m1; m += MR) {
+            tile8x3(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
+        }
+        if (m + 4 <= m1) {
+            tile4x3(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
+            m += 4;
+        }
+        for (; m < m1; m++) {
+            tile1x3(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
         }
     }
 
@@ -148,20 +402,20 @@ final class VectorKernels extends GemmKernels {
      * of four vectors (64 samples with AVX-512), which the 3 + 1 split would stream through the
      * {@code A} rows twice, the second time with a one-vector tile bound by its broadcasts.
      */
-    private static void panel4(int m0, int m1, int n, int p0, int p1, boolean first, float[] a, int aRow,
+    private static void panel4(int m0, int m1, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow,
                                int aCol, float[] b, int ldb, float[] c, int ldc, float[] bias) {
         int m = m0;
         for (; m + 6 <= m1; m += 6) {
-            tile6x4(m, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
+            tile6x4(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
         }
         if (m < m1) {
-            panel2(m, m1, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
-            panel2(m, m1, n + 2 * L, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
+            panel2(m, m1, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
+            panel2(m, m1, n + 2 * L, bn + 2 * L, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
         }
     }
 
     /** Four-vector micro-kernel: rows {@code m..m+5}, vectors at {@code n .. n+3L}; 24 accumulators. */
-    private static void tile6x4(int m, int n, int p0, int p1, boolean first, float[] a, int aRow, int aCol,
+    private static void tile6x4(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         final int c0 = m * ldc + n;
         final int c1 = c0 + ldc;
@@ -193,14 +447,14 @@ final class VectorKernels extends GemmKernels {
         FloatVector s51 = start(first, bias, m + 5, c, c5 + L);
         FloatVector s52 = start(first, bias, m + 5, c, c5 + 2 * L);
         FloatVector s53 = start(first, bias, m + 5, c, c5 + 3 * L);
-        final int a0 = m * aRow;
+        final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
         final int a3 = a2 + aRow;
         final int a4 = a3 + aRow;
         final int a5 = a4 + aRow;
         for (int p = p0; p < p1; p++) {
-            final int bo = p * ldb + n;
+            final int bo = p * ldb + bn;
             final int ap = p * aCol;
             final FloatVector b0 = FloatVector.fromArray(S, b, bo);
             final FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
@@ -264,23 +518,23 @@ final class VectorKernels extends GemmKernels {
     }
 
     /** Columns {@code [n, n + 2L)}, rows {@code [m0, m1)}, steps {@code [p0, p1)}. */
-    private static void panel2(int m0, int m1, int n, int p0, int p1, boolean first, float[] a, int aRow,
+    private static void panel2(int m0, int m1, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow,
                                int aCol, float[] b, int ldb, float[] c, int ldc, float[] bias) {
         int m = m0;
         for (; m + MR <= m1; m += MR) {
-            tile8x2(m, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
+            tile8x2(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
         }
         if (m + 4 <= m1) {
-            tile4x2(m, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
+            tile4x2(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
             m += 4;
         }
         for (; m < m1; m++) {
-            tile1x2(m, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
+            tile1x2(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
         }
     }
 
     /** Column remainder of two vectors: rows {@code m..m+7}, vectors at {@code n, n+L}. */
-    private static void tile8x2(int m, int n, int p0, int p1, boolean first, float[] a, int aRow, int aCol,
+    private static void tile8x2(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         final int c0 = m * ldc + n;
         final int c1 = c0 + ldc;
@@ -306,7 +560,7 @@ final class VectorKernels extends GemmKernels {
         FloatVector s61 = start(first, bias, m + 6, c, c6 + L);
         FloatVector s70 = start(first, bias, m + 7, c, c7);
         FloatVector s71 = start(first, bias, m + 7, c, c7 + L);
-        final int a0 = m * aRow;
+        final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
         final int a3 = a2 + aRow;
@@ -315,7 +569,7 @@ final class VectorKernels extends GemmKernels {
         final int a6 = a5 + aRow;
         final int a7 = a6 + aRow;
         for (int p = p0; p < p1; p++) {
-            final int bo = p * ldb + n;
+            final int bo = p * ldb + bn;
             final int ap = p * aCol;
             final FloatVector b0 = FloatVector.fromArray(S, b, bo);
             final FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
@@ -363,7 +617,7 @@ final class VectorKernels extends GemmKernels {
     }
 
     /** Row remainder of {@link #tile8x2}: rows {@code m..m+3}. */
-    private static void tile4x2(int m, int n, int p0, int p1, boolean first, float[] a, int aRow, int aCol,
+    private static void tile4x2(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         final int c0 = m * ldc + n;
         final int c1 = c0 + ldc;
@@ -377,12 +631,12 @@ final class VectorKernels extends GemmKernels {
         FloatVector s21 = start(first, bias, m + 2, c, c2 + L);
         FloatVector s30 = start(first, bias, m + 3, c, c3);
         FloatVector s31 = start(first, bias, m + 3, c, c3 + L);
-        final int a0 = m * aRow;
+        final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
         final int a3 = a2 + aRow;
         for (int p = p0; p < p1; p++) {
-            final int bo = p * ldb + n;
+            final int bo = p * ldb + bn;
             final int ap = p * aCol;
             final FloatVector b0 = FloatVector.fromArray(S, b, bo);
             final FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
@@ -410,14 +664,14 @@ final class VectorKernels extends GemmKernels {
     }
 
     /** Row remainder of {@link #tile8x2}: row {@code m}. */
-    private static void tile1x2(int m, int n, int p0, int p1, boolean first, float[] a, int aRow, int aCol,
+    private static void tile1x2(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         final int c0 = m * ldc + n;
         FloatVector s00 = start(first, bias, m, c, c0);
         FloatVector s01 = start(first, bias, m, c, c0 + L);
-        final int a0 = m * aRow;
+        final int a0 = ab + m * aRow;
         for (int p = p0; p < p1; p++) {
-            final int bo = p * ldb + n;
+            final int bo = p * ldb + bn;
             final int ap = p * aCol;
             final FloatVector b0 = FloatVector.fromArray(S, b, bo);
             final FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
@@ -430,18 +684,18 @@ final class VectorKernels extends GemmKernels {
     }
 
     /** Columns {@code [n, n + L)}, rows {@code [m0, m1)}, steps {@code [p0, p1)}. */
-    private static void panel1(int m0, int m1, int n, int p0, int p1, boolean first, float[] a, int aRow,
+    private static void panel1(int m0, int m1, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow,
                                int aCol, float[] b, int ldb, float[] c, int ldc, float[] bias) {
         int m = m0;
         for (; m + MR <= m1; m += MR) {
-            tile8x1(m, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
+            tile8x1(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
         }
         if (m + 4 <= m1) {
-            tile4x1(m, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
+            tile4x1(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
             m += 4;
         }
         for (; m < m1; m++) {
-            tile1x1(m, n, p0, p1, first, a, aRow, aCol, b, ldb, c, ldc, bias);
+            tile1x1(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
         }
     }
 
@@ -457,7 +711,7 @@ final class VectorKernels extends GemmKernels {
     }
 
     /** The main micro-kernel: rows {@code m..m+7}, vectors at {@code n, n+L, n+2L}. */
-    private static void tile8x3(int m, int n, int p0, int p1, boolean first, float[] a, int aRow, int aCol,
+    private static void tile8x3(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         final int c0 = m * ldc + n;
         final int c1 = c0 + ldc;
@@ -491,7 +745,7 @@ final class VectorKernels extends GemmKernels {
         FloatVector s70 = start(first, bias, m + 7, c, c7);
         FloatVector s71 = start(first, bias, m + 7, c, c7 + L);
         FloatVector s72 = start(first, bias, m + 7, c, c7 + 2 * L);
-        final int a0 = m * aRow;
+        final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
         final int a3 = a2 + aRow;
@@ -500,7 +754,7 @@ final class VectorKernels extends GemmKernels {
         final int a6 = a5 + aRow;
         final int a7 = a6 + aRow;
         for (int p = p0; p < p1; p++) {
-            final int bo = p * ldb + n;
+            final int bo = p * ldb + bn;
             final int ap = p * aCol;
             final FloatVector b0 = FloatVector.fromArray(S, b, bo);
             final FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
@@ -565,7 +819,7 @@ final class VectorKernels extends GemmKernels {
     }
 
     /** Row remainder of {@link #tile8x3}: rows {@code m..m+3}. */
-    private static void tile4x3(int m, int n, int p0, int p1, boolean first, float[] a, int aRow, int aCol,
+    private static void tile4x3(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         final int c0 = m * ldc + n;
         final int c1 = c0 + ldc;
@@ -583,12 +837,12 @@ final class VectorKernels extends GemmKernels {
         FloatVector s30 = start(first, bias, m + 3, c, c3);
         FloatVector s31 = start(first, bias, m + 3, c, c3 + L);
         FloatVector s32 = start(first, bias, m + 3, c, c3 + 2 * L);
-        final int a0 = m * aRow;
+        final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
         final int a3 = a2 + aRow;
         for (int p = p0; p < p1; p++) {
-            final int bo = p * ldb + n;
+            final int bo = p * ldb + bn;
             final int ap = p * aCol;
             final FloatVector b0 = FloatVector.fromArray(S, b, bo);
             final FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
@@ -625,15 +879,15 @@ final class VectorKernels extends GemmKernels {
     }
 
     /** Row remainder of {@link #tile8x3}: row {@code m}. */
-    private static void tile1x3(int m, int n, int p0, int p1, boolean first, float[] a, int aRow, int aCol,
+    private static void tile1x3(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         final int c0 = m * ldc + n;
         FloatVector s0 = start(first, bias, m, c, c0);
         FloatVector s1 = start(first, bias, m, c, c0 + L);
         FloatVector s2 = start(first, bias, m, c, c0 + 2 * L);
-        final int a0 = m * aRow;
+        final int a0 = ab + m * aRow;
         for (int p = p0; p < p1; p++) {
-            final int bo = p * ldb + n;
+            final int bo = p * ldb + bn;
             final FloatVector w = FloatVector.broadcast(S, a[a0 + p * aCol]);
             s0 = w.fma(FloatVector.fromArray(S, b, bo), s0);
             s1 = w.fma(FloatVector.fromArray(S, b, bo + L), s1);
@@ -645,7 +899,7 @@ final class VectorKernels extends GemmKernels {
     }
 
     /** Column remainder: rows {@code m..m+7}, one vector at {@code n}. */
-    private static void tile8x1(int m, int n, int p0, int p1, boolean first, float[] a, int aRow, int aCol,
+    private static void tile8x1(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         final int c0 = m * ldc + n;
         final int c1 = c0 + ldc;
@@ -663,7 +917,7 @@ final class VectorKernels extends GemmKernels {
         FloatVector s5 = start(first, bias, m + 5, c, c5);
         FloatVector s6 = start(first, bias, m + 6, c, c6);
         FloatVector s7 = start(first, bias, m + 7, c, c7);
-        final int a0 = m * aRow;
+        final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
         final int a3 = a2 + aRow;
@@ -673,7 +927,7 @@ final class VectorKernels extends GemmKernels {
         final int a7 = a6 + aRow;
         for (int p = p0; p < p1; p++) {
             final int ap = p * aCol;
-            final FloatVector v = FloatVector.fromArray(S, b, p * ldb + n);
+            final FloatVector v = FloatVector.fromArray(S, b, p * ldb + bn);
             s0 = FloatVector.broadcast(S, a[a0 + ap]).fma(v, s0);
             s1 = FloatVector.broadcast(S, a[a1 + ap]).fma(v, s1);
             s2 = FloatVector.broadcast(S, a[a2 + ap]).fma(v, s2);
@@ -694,7 +948,7 @@ final class VectorKernels extends GemmKernels {
     }
 
     /** Column and row remainder: rows {@code m..m+3}, one vector at {@code n}. */
-    private static void tile4x1(int m, int n, int p0, int p1, boolean first, float[] a, int aRow, int aCol,
+    private static void tile4x1(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         final int c0 = m * ldc + n;
         final int c1 = c0 + ldc;
@@ -704,13 +958,13 @@ final class VectorKernels extends GemmKernels {
         FloatVector s1 = start(first, bias, m + 1, c, c1);
         FloatVector s2 = start(first, bias, m + 2, c, c2);
         FloatVector s3 = start(first, bias, m + 3, c, c3);
-        final int a0 = m * aRow;
+        final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
         final int a3 = a2 + aRow;
         for (int p = p0; p < p1; p++) {
             final int ap = p * aCol;
-            final FloatVector v = FloatVector.fromArray(S, b, p * ldb + n);
+            final FloatVector v = FloatVector.fromArray(S, b, p * ldb + bn);
             s0 = FloatVector.broadcast(S, a[a0 + ap]).fma(v, s0);
             s1 = FloatVector.broadcast(S, a[a1 + ap]).fma(v, s1);
             s2 = FloatVector.broadcast(S, a[a2 + ap]).fma(v, s2);
@@ -723,13 +977,13 @@ final class VectorKernels extends GemmKernels {
     }
 
     /** Column and row remainder: row {@code m}, one vector at {@code n}. */
-    private static void tile1x1(int m, int n, int p0, int p1, boolean first, float[] a, int aRow, int aCol,
+    private static void tile1x1(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         final int c0 = m * ldc + n;
         FloatVector s0 = start(first, bias, m, c, c0);
-        final int a0 = m * aRow;
+        final int a0 = ab + m * aRow;
         for (int p = p0; p < p1; p++) {
-            s0 = FloatVector.broadcast(S, a[a0 + p * aCol]).fma(FloatVector.fromArray(S, b, p * ldb + n), s0);
+            s0 = FloatVector.broadcast(S, a[a0 + p * aCol]).fma(FloatVector.fromArray(S, b, p * ldb + bn), s0);
         }
         s0.intoArray(c, c0);
     }
@@ -742,14 +996,14 @@ final class VectorKernels extends GemmKernels {
      * full-vector load would run past the end of {@code b} continue the same chain in scalar
      * {@link Math#fma}, lane by lane.
      */
-    private static void gemmNarrow(int m0, int m1, int n0, int n1, int kDim, float[] a, int aRow, int aCol,
+    private static void gemmNarrow(boolean flush, int m0, int m1, int n0, int n1, int kDim, float[] a, int aRow, int aCol,
                                    float[] b, int ldb, float[] c, int ldc, float[] bias) {
         // Steps p whose load b[p*ldb + n0 .. + L) lies inside b: p <= (b.length - n0 - L) / ldb.
         final int room = b.length - n0 - L;
         final int pVec = room < 0 || ldb <= 0 ? 0 : (int) Math.min(kDim, (long) room / ldb + 1);
         int m = m0;
         for (; m + 4 <= m1; m += 4) {
-            narrow4(m, n0, n1, pVec, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
+            narrow4(flush, m, n0, n1, pVec, kDim, a, aRow, aCol, b, ldb, c, ldc, bias);
         }
         for (; m < m1; m++) {
             final int am = m * aRow;
@@ -757,12 +1011,12 @@ final class VectorKernels extends GemmKernels {
             for (int p = 0; p < pVec; p++) {
                 s0 = FloatVector.broadcast(S, a[am + p * aCol]).fma(FloatVector.fromArray(S, b, p * ldb + n0), s0);
             }
-            finishNarrow(s0, am, n0, n1, pVec, kDim, aCol, a, b, ldb, c, m * ldc);
+            finishNarrow(flush, s0, am, n0, n1, pVec, kDim, aCol, a, b, ldb, c, m * ldc);
         }
     }
 
     /** Four rows of {@link #gemmNarrow}: 4 chains of 4-cycle FMAs, enough to hide most latency. */
-    private static void narrow4(int m, int n0, int n1, int pVec, int kDim, float[] a, int aRow, int aCol,
+    private static void narrow4(boolean flush, int m, int n0, int n1, int pVec, int kDim, float[] a, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         FloatVector s0 = start(true, bias, m, c, 0);
         FloatVector s1 = start(true, bias, m + 1, c, 0);
@@ -780,24 +1034,24 @@ final class VectorKernels extends GemmKernels {
             s2 = FloatVector.broadcast(S, a[a2 + ap]).fma(v, s2);
             s3 = FloatVector.broadcast(S, a[a3 + ap]).fma(v, s3);
         }
-        finishNarrow(s0, a0, n0, n1, pVec, kDim, aCol, a, b, ldb, c, m * ldc);
-        finishNarrow(s1, a1, n0, n1, pVec, kDim, aCol, a, b, ldb, c, (m + 1) * ldc);
-        finishNarrow(s2, a2, n0, n1, pVec, kDim, aCol, a, b, ldb, c, (m + 2) * ldc);
-        finishNarrow(s3, a3, n0, n1, pVec, kDim, aCol, a, b, ldb, c, (m + 3) * ldc);
+        finishNarrow(flush, s0, a0, n0, n1, pVec, kDim, aCol, a, b, ldb, c, m * ldc);
+        finishNarrow(flush, s1, a1, n0, n1, pVec, kDim, aCol, a, b, ldb, c, (m + 1) * ldc);
+        finishNarrow(flush, s2, a2, n0, n1, pVec, kDim, aCol, a, b, ldb, c, (m + 2) * ldc);
+        finishNarrow(flush, s3, a3, n0, n1, pVec, kDim, aCol, a, b, ldb, c, (m + 3) * ldc);
     }
 
     /**
      * Lanes {@code 0 .. n1-n0-1} of one row: the steps {@code [pVec, kDim)} of the chain in scalar,
      * then the store. {@code am} is the row's offset in {@code a}, {@code cm} in {@code c}.
      */
-    private static void finishNarrow(FloatVector s, int am, int n0, int n1, int pVec, int kDim, int aCol,
+    private static void finishNarrow(boolean flush, FloatVector s, int am, int n0, int n1, int pVec, int kDim, int aCol,
                                      float[] a, float[] b, int ldb, float[] c, int cm) {
         for (int j = 0; j < n1 - n0; j++) {
             float acc = s.lane(j);
             for (int p = pVec; p < kDim; p++) {
                 acc = Math.fma(a[am + p * aCol], b[p * ldb + n0 + j], acc);
             }
-            c[cm + n0 + j] = acc;
+            c[cm + n0 + j] = flush ? Subnormals.flush(acc) : acc;
         }
     }
 
@@ -812,10 +1066,10 @@ final class VectorKernels extends GemmKernels {
         final int vectorEnd = from + S.loopBound(to - from);
         int j = from;
         for (; j < vectorEnd; j += L) {
-            tanh(FloatVector.fromArray(S, x, j)).intoArray(x, j);
+            put(tanh(FloatVector.fromArray(S, x, j)), x, j);
         }
         for (; j < to; j++) {
-            x[j] = MathF.tanh(x[j]);
+            x[j] = out(MathF.tanh(x[j]));
         }
     }
 
@@ -824,10 +1078,10 @@ final class VectorKernels extends GemmKernels {
         final int vectorEnd = from + S.loopBound(to - from);
         int j = from;
         for (; j < vectorEnd; j += L) {
-            sigmoid(FloatVector.fromArray(S, x, j)).intoArray(x, j);
+            put(sigmoid(FloatVector.fromArray(S, x, j)), x, j);
         }
         for (; j < to; j++) {
-            x[j] = MathF.sigmoid(x[j]);
+            x[j] = out(MathF.sigmoid(x[j]));
         }
     }
 
@@ -862,10 +1116,10 @@ final class VectorKernels extends GemmKernels {
         for (; j < vectorEnd; j += L) {
             final FloatVector av = FloatVector.fromArray(S, a, j);
             final FloatVector gv = FloatVector.fromArray(S, g, j);
-            gv.mul(av.neg().fma(av, FloatVector.broadcast(S, 1f))).intoArray(g, j);
+            put(gv.mul(av.neg().fma(av, FloatVector.broadcast(S, 1f))), g, j);
         }
         for (; j < to; j++) {
-            g[j] = g[j] * Math.fma(-a[j], a[j], 1f);
+            g[j] = out(g[j] * Math.fma(-a[j], a[j], 1f));
         }
     }
 
@@ -877,10 +1131,10 @@ final class VectorKernels extends GemmKernels {
         for (; j < vectorEnd; j += L) {
             final FloatVector av = FloatVector.fromArray(S, a, j);
             final FloatVector gv = FloatVector.fromArray(S, g, j);
-            gv.mul(av.mul(one.sub(av))).intoArray(g, j);
+            put(gv.mul(av.mul(one.sub(av))), g, j);
         }
         for (; j < to; j++) {
-            g[j] = g[j] * (a[j] * (1f - a[j]));
+            g[j] = out(g[j] * (a[j] * (1f - a[j])));
         }
     }
 
@@ -897,6 +1151,16 @@ final class VectorKernels extends GemmKernels {
         for (; j < to; j++) {
             g[j] = a[j] > 0f ? g[j] : 0f;
         }
+    }
+
+    /** Stores an element-wise result, flushed when this instance flushes subnormals. */
+    private void put(FloatVector v, float[] x, int j) {
+        (flush ? flush(v) : v).intoArray(x, j);
+    }
+
+    /** A scalar element-wise result, flushed when this instance flushes subnormals. */
+    private float out(float v) {
+        return flush ? Subnormals.flush(v) : v;
     }
 
     /**

@@ -3,13 +3,41 @@ package dev.checkprop.kernel;
 /**
  * The three products written straight from the chains documented in {@link DenseKernels}, one
  * element's chain after another with no tiling: the reference both implementations are checked
- * against. Element-wise functions are {@link ScalarKernels}'.
+ * against, flushing or keeping subnormal results as the instance says. Element-wise functions are
+ * {@link ScalarKernels}'.
  */
 final class ChainReference extends DenseKernels {
 
-    static final ChainReference INSTANCE = new ChainReference();
+    /** Subnormal results flushed to zero, like the default kernels. */
+    static final ChainReference INSTANCE = new ChainReference(true);
+    /** Strict IEEE 754. */
+    static final ChainReference STRICT = new ChainReference(false);
 
-    private ChainReference() {
+    private final boolean flush;
+    private final DenseKernels elementwise;
+
+    private ChainReference(boolean flush) {
+        this.flush = flush;
+        this.elementwise = ScalarKernels.INSTANCE.withSubnormals(flush);
+    }
+
+    @Override
+    public boolean flushesSubnormals() {
+        return flush;
+    }
+
+    @Override
+    public DenseKernels withSubnormals(boolean flushToZero) {
+        return flushToZero ? INSTANCE : STRICT;
+    }
+
+    @Override
+    public String tiles() {
+        return "none";
+    }
+
+    private float out(float v) {
+        return flush ? Subnormals.flush(v) : v;
     }
 
     @Override
@@ -26,7 +54,7 @@ final class ChainReference extends DenseKernels {
                 for (int k = 0; k < nIn; k++) {
                     acc = Math.fma(w[o * nIn + k], a[k * batch + i], acc);
                 }
-                z[o * batch + i] = acc;
+                z[o * batch + i] = out(acc);
             }
         }
     }
@@ -40,7 +68,7 @@ final class ChainReference extends DenseKernels {
                 for (int o = 0; o < nOut; o++) {
                     acc = Math.fma(w[o * nIn + k], g[o * batch + i], acc);
                 }
-                gin[k * batch + i] = acc;
+                gin[k * batch + i] = out(acc);
             }
         }
     }
@@ -53,38 +81,38 @@ final class ChainReference extends DenseKernels {
                 for (int i = 0; i < batch; i++) {
                     acc = Math.fma(g[o * batch + i], aRows[i * nIn + k], acc);
                 }
-                dw[o * nIn + k] = acc;
+                dw[o * nIn + k] = out(acc);
             }
         }
     }
 
     @Override
     public void tanhInPlace(float[] x, int from, int to) {
-        ScalarKernels.INSTANCE.tanhInPlace(x, from, to);
+        elementwise.tanhInPlace(x, from, to);
     }
 
     @Override
     public void sigmoidInPlace(float[] x, int from, int to) {
-        ScalarKernels.INSTANCE.sigmoidInPlace(x, from, to);
+        elementwise.sigmoidInPlace(x, from, to);
     }
 
     @Override
     public void reluInPlace(float[] x, int from, int to) {
-        ScalarKernels.INSTANCE.reluInPlace(x, from, to);
+        elementwise.reluInPlace(x, from, to);
     }
 
     @Override
     public void tanhBackward(float[] a, float[] g, int from, int to) {
-        ScalarKernels.INSTANCE.tanhBackward(a, g, from, to);
+        elementwise.tanhBackward(a, g, from, to);
     }
 
     @Override
     public void sigmoidBackward(float[] a, float[] g, int from, int to) {
-        ScalarKernels.INSTANCE.sigmoidBackward(a, g, from, to);
+        elementwise.sigmoidBackward(a, g, from, to);
     }
 
     @Override
     public void reluBackward(float[] a, float[] g, int from, int to) {
-        ScalarKernels.INSTANCE.reluBackward(a, g, from, to);
+        elementwise.reluBackward(a, g, from, to);
     }
 }

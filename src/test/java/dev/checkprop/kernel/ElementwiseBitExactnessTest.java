@@ -4,6 +4,7 @@ import static dev.checkprop.kernel.KernelTestData.SENTINEL;
 import static dev.checkprop.kernel.KernelTestData.bits;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,6 +13,8 @@ import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The six element-wise kernels of {@link VectorKernels} (and its vector {@code exp}) give exactly
@@ -20,8 +23,6 @@ import org.junit.jupiter.api.Test;
  */
 class ElementwiseBitExactnessTest {
 
-    private static final DenseKernels SCALAR = ScalarKernels.INSTANCE;
-    private static final DenseKernels VECTOR = VectorKernels.INSTANCE;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     /** Special values and both neighbours of every threshold MathF branches on. */
@@ -86,7 +87,9 @@ class ElementwiseBitExactnessTest {
         void apply(DenseKernels k, float[] a, float[] g, int from, int to);
     }
 
-    private static void checkUnary(String name, Unary f) {
+    private static void checkUnary(String name, Unary f, boolean flush) {
+        final DenseKernels SCALAR = ScalarKernels.INSTANCE.withSubnormals(flush);
+        final DenseKernels VECTOR = VectorKernels.INSTANCE.withSubnormals(flush);
         SplittableRandom rnd = new SplittableRandom(name.hashCode());
         for (float[] x : inputs()) {
             for (int t = 0; t < 4; t++) {
@@ -113,7 +116,9 @@ class ElementwiseBitExactnessTest {
      *     NaN when interpreted and {@code -a}'s once compiled by C2. No implementation can match that
      *     bit for bit, so only the NaN-ness is compared there (every other element bit for bit).
      */
-    private static void checkBinary(String name, Binary f, boolean nanSignFree) {
+    private static void checkBinary(String name, Binary f, boolean nanSignFree, boolean flush) {
+        final DenseKernels SCALAR = ScalarKernels.INSTANCE.withSubnormals(flush);
+        final DenseKernels VECTOR = VectorKernels.INSTANCE.withSubnormals(flush);
         SplittableRandom rnd = new SplittableRandom(name.hashCode());
         for (float[] a : inputs()) {
             float[] g = KernelTestData.mixed(rnd, a.length);
@@ -177,48 +182,72 @@ class ElementwiseBitExactnessTest {
         }
     }
 
-    @Test
-    void tanhInPlaceIsBitExact() {
-        checkUnary("tanh", DenseKernels::tanhInPlace);
+    @ParameterizedTest(name = "flush {0}")
+    @ValueSource(booleans = {true, false})
+    void tanhInPlaceIsBitExact(boolean flush) {
+        checkUnary("tanh", DenseKernels::tanhInPlace, flush);
     }
 
-    @Test
-    void sigmoidInPlaceIsBitExact() {
-        checkUnary("sigmoid", DenseKernels::sigmoidInPlace);
+    @ParameterizedTest(name = "flush {0}")
+    @ValueSource(booleans = {true, false})
+    void sigmoidInPlaceIsBitExact(boolean flush) {
+        checkUnary("sigmoid", DenseKernels::sigmoidInPlace, flush);
     }
 
-    @Test
-    void reluInPlaceIsBitExact() {
-        checkUnary("relu", DenseKernels::reluInPlace);
+    @ParameterizedTest(name = "flush {0}")
+    @ValueSource(booleans = {true, false})
+    void reluInPlaceIsBitExact(boolean flush) {
+        checkUnary("relu", DenseKernels::reluInPlace, flush);
     }
 
-    @Test
-    void tanhBackwardIsBitExact() {
-        checkBinary("tanhBackward", DenseKernels::tanhBackward, true);
+    @ParameterizedTest(name = "flush {0}")
+    @ValueSource(booleans = {true, false})
+    void tanhBackwardIsBitExact(boolean flush) {
+        checkBinary("tanhBackward", DenseKernels::tanhBackward, true, flush);
     }
 
-    @Test
-    void sigmoidBackwardIsBitExact() {
-        checkBinary("sigmoidBackward", DenseKernels::sigmoidBackward, false);
+    @ParameterizedTest(name = "flush {0}")
+    @ValueSource(booleans = {true, false})
+    void sigmoidBackwardIsBitExact(boolean flush) {
+        checkBinary("sigmoidBackward", DenseKernels::sigmoidBackward, false, flush);
     }
 
-    @Test
-    void reluBackwardIsBitExact() {
-        checkBinary("reluBackward", DenseKernels::reluBackward, false);
+    @ParameterizedTest(name = "flush {0}")
+    @ValueSource(booleans = {true, false})
+    void reluBackwardIsBitExact(boolean flush) {
+        checkBinary("reluBackward", DenseKernels::reluBackward, false, flush);
     }
 
-    /** The scalar reference is MathF itself (so the two tests above compare against MathF). */
-    @Test
-    void scalarKernelsAreMathF() {
+    /**
+     * The scalar reference is MathF itself (so the two tests above compare against MathF): exactly
+     * in strict mode, MathF's result flushed to a signed zero where subnormal in flush mode.
+     */
+    @ParameterizedTest(name = "flush {0}")
+    @ValueSource(booleans = {true, false})
+    void scalarKernelsAreMathF(boolean flush) {
+        final DenseKernels scalar = ScalarKernels.INSTANCE.withSubnormals(flush);
         float[] sp = specials();
         float[] t = sp.clone();
         float[] s = sp.clone();
-        SCALAR.tanhInPlace(t, 0, t.length);
-        SCALAR.sigmoidInPlace(s, 0, s.length);
+        scalar.tanhInPlace(t, 0, t.length);
+        scalar.sigmoidInPlace(s, 0, s.length);
+        int flushed = 0;
         for (int j = 0; j < sp.length; j++) {
-            assertEquals(Float.floatToRawIntBits(MathF.tanh(sp[j])), Float.floatToRawIntBits(t[j]), "tanh " + sp[j]);
-            assertEquals(Float.floatToRawIntBits(MathF.sigmoid(sp[j])), Float.floatToRawIntBits(s[j]),
-                    "sigmoid " + sp[j]);
+            float tanh = MathF.tanh(sp[j]);
+            float sigmoid = MathF.sigmoid(sp[j]);
+            if (flush && Math.abs(tanh) < Float.MIN_NORMAL && tanh != 0) {
+                tanh = Math.copySign(0f, tanh);
+                flushed++;
+            }
+            if (flush) {
+                sigmoid = Subnormals.flush(sigmoid);
+            }
+            assertEquals(Float.floatToRawIntBits(tanh), Float.floatToRawIntBits(t[j]), "tanh " + sp[j]);
+            assertEquals(Float.floatToRawIntBits(sigmoid), Float.floatToRawIntBits(s[j]), "sigmoid " + sp[j]);
+        }
+        if (flush) {
+            // the specials hold subnormals, whose tanh is themselves: the flush was exercised
+            assertTrue(flushed > 0, "no subnormal tanh among the specials");
         }
     }
 
@@ -251,8 +280,11 @@ class ElementwiseBitExactnessTest {
      * The same comparisons after enough iterations that C2 has compiled the vector loops (the tests
      * above may partly run in the interpreter, where the Vector API computes lane by lane in Java).
      */
-    @Test
-    void compiledVectorLoopsAreBitExact() {
+    @ParameterizedTest(name = "flush {0}")
+    @ValueSource(booleans = {true, false})
+    void compiledVectorLoopsAreBitExact(boolean flush) {
+        final DenseKernels SCALAR = ScalarKernels.INSTANCE.withSubnormals(flush);
+        final DenseKernels VECTOR = VectorKernels.INSTANCE.withSubnormals(flush);
         SplittableRandom rnd = new SplittableRandom(23);
         float[] sp = specials();
         float[] x = new float[8192];
@@ -287,8 +319,11 @@ class ElementwiseBitExactnessTest {
     }
 
     /** relu semantics the vector blend must keep: -0 and NaN become +0. */
-    @Test
-    void reluMapsNegativeZeroAndNaNToPositiveZero() {
+    @ParameterizedTest(name = "flush {0}")
+    @ValueSource(booleans = {true, false})
+    void reluMapsNegativeZeroAndNaNToPositiveZero(boolean flush) {
+        final DenseKernels SCALAR = ScalarKernels.INSTANCE.withSubnormals(flush);
+        final DenseKernels VECTOR = VectorKernels.INSTANCE.withSubnormals(flush);
         float[] x = new float[32];
         Arrays.fill(x, -0f);
         x[3] = Float.NaN;

@@ -11,7 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The three matrix products of {@link VectorKernels} and of {@link ScalarKernels} give exactly the
@@ -21,9 +22,28 @@ import org.junit.jupiter.api.Test;
  */
 class ProductBitExactnessTest {
 
-    private static final DenseKernels REFERENCE = ChainReference.INSTANCE;
-    private static final DenseKernels SCALAR = ScalarKernels.INSTANCE;
-    private static final DenseKernels VECTOR = VectorKernels.INSTANCE;
+    /**
+     * One way of running the products: subnormals flushed or kept, and the vector path's wide
+     * (8 x 3) or narrow (6 x 2) tile set, whichever this machine's JVM would choose.
+     */
+    record Variant(String name, DenseKernels reference, DenseKernels scalar, DenseKernels vector) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static List<Variant> variants() {
+        List<Variant> v = new ArrayList<>();
+        for (boolean flush : new boolean[] {true, false}) {
+            for (boolean wide : new boolean[] {true, false}) {
+                v.add(new Variant((flush ? "flush" : "strict") + (wide ? " wide" : " narrow"),
+                        ChainReference.INSTANCE.withSubnormals(flush), ScalarKernels.INSTANCE.withSubnormals(flush),
+                        VectorKernels.of(wide, flush)));
+            }
+        }
+        return v;
+    }
 
     /** A shape and, for the product under test, the sub-range of its range dimension. */
     private record Case(int nOut, int nIn, int batch, int lo, int hi) {
@@ -58,6 +78,9 @@ class ProductBitExactnessTest {
         shapes.add(new int[] {24, 48, 600});
         shapes.add(new int[] {600, 24, 48});
         shapes.add(new int[] {13, 513, 35});
+        // Strides of 512 floats and more: the operands are packed into panels, in row blocks of 96.
+        shapes.add(new int[] {200, 520, 530});
+        shapes.add(new int[] {97, 512, 513});
         // Empty reduction: the output is the bias (forward) or zero.
         shapes.add(new int[] {5, 0, 33});
         shapes.add(new int[] {33, 5, 0});
@@ -87,8 +110,9 @@ class ProductBitExactnessTest {
         return SIZES[rnd.nextInt(SIZES.length)];
     }
 
-    @Test
-    void forwardIsBitExact() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void forwardIsBitExact(Variant v) {
         SplittableRandom rnd = new SplittableRandom(11);
         for (Case c : cases(1, true)) {
             float[] w = mixed(rnd, c.nOut * c.nIn);
@@ -97,17 +121,18 @@ class ProductBitExactnessTest {
             float[] zs = filled(c.nOut * c.batch, SENTINEL);
             float[] zv = filled(c.nOut * c.batch, SENTINEL);
             float[] zr = filled(c.nOut * c.batch, SENTINEL);
-            REFERENCE.forward(c.nOut, c.nIn, c.batch, w, b, a, zr, c.lo, c.hi);
-            SCALAR.forward(c.nOut, c.nIn, c.batch, w, b, a, zs, c.lo, c.hi);
-            VECTOR.forward(c.nOut, c.nIn, c.batch, w, b, a, zv, c.lo, c.hi);
+            v.reference().forward(c.nOut, c.nIn, c.batch, w, b, a, zr, c.lo, c.hi);
+            v.scalar().forward(c.nOut, c.nIn, c.batch, w, b, a, zs, c.lo, c.hi);
+            v.vector().forward(c.nOut, c.nIn, c.batch, w, b, a, zv, c.lo, c.hi);
             assertColumnsOnly(zr, c.nOut, c.batch, c.lo, c.hi, c);
             assertArrayEquals(bits(zr), bits(zs), () -> "scalar forward " + c);
             assertArrayEquals(bits(zr), bits(zv), () -> "vector forward " + c);
         }
     }
 
-    @Test
-    void backwardInputIsBitExact() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void backwardInputIsBitExact(Variant v) {
         SplittableRandom rnd = new SplittableRandom(12);
         for (Case c : cases(2, true)) {
             float[] w = mixed(rnd, c.nOut * c.nIn);
@@ -115,17 +140,18 @@ class ProductBitExactnessTest {
             float[] gs = filled(c.nIn * c.batch, SENTINEL);
             float[] gv = filled(c.nIn * c.batch, SENTINEL);
             float[] gr = filled(c.nIn * c.batch, SENTINEL);
-            REFERENCE.backwardInput(c.nOut, c.nIn, c.batch, w, g, gr, c.lo, c.hi);
-            SCALAR.backwardInput(c.nOut, c.nIn, c.batch, w, g, gs, c.lo, c.hi);
-            VECTOR.backwardInput(c.nOut, c.nIn, c.batch, w, g, gv, c.lo, c.hi);
+            v.reference().backwardInput(c.nOut, c.nIn, c.batch, w, g, gr, c.lo, c.hi);
+            v.scalar().backwardInput(c.nOut, c.nIn, c.batch, w, g, gs, c.lo, c.hi);
+            v.vector().backwardInput(c.nOut, c.nIn, c.batch, w, g, gv, c.lo, c.hi);
             assertColumnsOnly(gr, c.nIn, c.batch, c.lo, c.hi, c);
             assertArrayEquals(bits(gr), bits(gs), () -> "scalar backwardInput " + c);
             assertArrayEquals(bits(gr), bits(gv), () -> "vector backwardInput " + c);
         }
     }
 
-    @Test
-    void weightGradientIsBitExact() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void weightGradientIsBitExact(Variant v) {
         SplittableRandom rnd = new SplittableRandom(13);
         for (Case c : cases(3, false)) {
             float[] g = mixed(rnd, c.nOut * c.batch);
@@ -133,9 +159,9 @@ class ProductBitExactnessTest {
             float[] ds = filled(c.nOut * c.nIn, SENTINEL);
             float[] dv = filled(c.nOut * c.nIn, SENTINEL);
             float[] dr = filled(c.nOut * c.nIn, SENTINEL);
-            REFERENCE.weightGradient(c.nOut, c.nIn, c.batch, g, aRows, dr, c.lo, c.hi);
-            SCALAR.weightGradient(c.nOut, c.nIn, c.batch, g, aRows, ds, c.lo, c.hi);
-            VECTOR.weightGradient(c.nOut, c.nIn, c.batch, g, aRows, dv, c.lo, c.hi);
+            v.reference().weightGradient(c.nOut, c.nIn, c.batch, g, aRows, dr, c.lo, c.hi);
+            v.scalar().weightGradient(c.nOut, c.nIn, c.batch, g, aRows, ds, c.lo, c.hi);
+            v.vector().weightGradient(c.nOut, c.nIn, c.batch, g, aRows, dv, c.lo, c.hi);
             // rows lo..hi of [nOut, nIn]: whole rows, i.e. the flat range [lo*nIn, hi*nIn)
             assertColumnsOnly(dr, 1, c.nOut * c.nIn, c.lo * c.nIn, c.hi * c.nIn, c);
             assertArrayEquals(bits(dr), bits(ds), () -> "scalar weightGradient " + c);
@@ -148,8 +174,9 @@ class ProductBitExactnessTest {
      * the chains; the vector path still gives the scalar bits (every NaN there is the one the
      * hardware generates, so no payload depends on operand order).
      */
-    @Test
-    void overflowAndInfinitiesAreBitExact() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void overflowAndInfinitiesAreBitExact(Variant v) {
         SplittableRandom rnd = new SplittableRandom(14);
         int nOut = 19;
         int nIn = 37;
@@ -171,20 +198,20 @@ class ProductBitExactnessTest {
             float[] b = mixed(rnd, nOut);
             float[] zs = filled(nOut * batch, SENTINEL);
             float[] zv = filled(nOut * batch, SENTINEL);
-            SCALAR.forward(nOut, nIn, batch, w, b, a, zs, 3, 47);
-            VECTOR.forward(nOut, nIn, batch, w, b, a, zv, 3, 47);
+            v.scalar().forward(nOut, nIn, batch, w, b, a, zs, 3, 47);
+            v.vector().forward(nOut, nIn, batch, w, b, a, zv, 3, 47);
             assertArrayEquals(bits(zs), bits(zv), "forward with overflow");
             float[] gs = filled(nIn * batch, SENTINEL);
             float[] gv = filled(nIn * batch, SENTINEL);
-            SCALAR.backwardInput(nOut, nIn, batch, w, g, gs, 0, batch);
-            VECTOR.backwardInput(nOut, nIn, batch, w, g, gv, 0, batch);
+            v.scalar().backwardInput(nOut, nIn, batch, w, g, gs, 0, batch);
+            v.vector().backwardInput(nOut, nIn, batch, w, g, gv, 0, batch);
             assertArrayEquals(bits(gs), bits(gv), "backwardInput with overflow");
             float[] aRows = new float[batch * nIn];
             DenseKernels.transpose(nIn, batch, a, aRows);
             float[] ds = filled(nOut * nIn, SENTINEL);
             float[] dv = filled(nOut * nIn, SENTINEL);
-            SCALAR.weightGradient(nOut, nIn, batch, g, aRows, ds, 2, 17);
-            VECTOR.weightGradient(nOut, nIn, batch, g, aRows, dv, 2, 17);
+            v.scalar().weightGradient(nOut, nIn, batch, g, aRows, ds, 2, 17);
+            v.vector().weightGradient(nOut, nIn, batch, g, aRows, dv, 2, 17);
             assertArrayEquals(bits(ds), bits(dv), "weightGradient with overflow");
         }
     }
@@ -193,8 +220,9 @@ class ProductBitExactnessTest {
      * Splitting the range into pieces (as threads will) gives the same bits as one call, for every
      * cut: the vector path's choice of tiles and tails per piece never shows in the result.
      */
-    @Test
-    void splitRangesGiveTheSameBits() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void splitRangesGiveTheSameBits(Variant v) {
         SplittableRandom rnd = new SplittableRandom(15);
         int nOut = 41;
         int nIn = 70;
@@ -203,21 +231,21 @@ class ProductBitExactnessTest {
         float[] b = mixed(rnd, nOut);
         float[] a = mixed(rnd, nIn * batch);
         float[] whole = new float[nOut * batch];
-        VECTOR.forward(nOut, nIn, batch, w, b, a, whole, 0, batch);
+        v.vector().forward(nOut, nIn, batch, w, b, a, whole, 0, batch);
         float[] g = mixed(rnd, nOut * batch);
         float[] aRows = mixed(rnd, batch * nIn);
         float[] dwWhole = new float[nOut * nIn];
-        VECTOR.weightGradient(nOut, nIn, batch, g, aRows, dwWhole, 0, nOut);
+        v.vector().weightGradient(nOut, nIn, batch, g, aRows, dwWhole, 0, nOut);
         for (int cut = 0; cut <= batch; cut += 3) {
             float[] z = filled(nOut * batch, SENTINEL);
-            VECTOR.forward(nOut, nIn, batch, w, b, a, z, 0, cut);
-            VECTOR.forward(nOut, nIn, batch, w, b, a, z, cut, batch);
+            v.vector().forward(nOut, nIn, batch, w, b, a, z, 0, cut);
+            v.vector().forward(nOut, nIn, batch, w, b, a, z, cut, batch);
             assertArrayEquals(bits(whole), bits(z), "forward split at " + cut);
         }
         for (int cut = 0; cut <= nOut; cut++) {
             float[] dw = filled(nOut * nIn, SENTINEL);
-            VECTOR.weightGradient(nOut, nIn, batch, g, aRows, dw, 0, cut);
-            VECTOR.weightGradient(nOut, nIn, batch, g, aRows, dw, cut, nOut);
+            v.vector().weightGradient(nOut, nIn, batch, g, aRows, dw, 0, cut);
+            v.vector().weightGradient(nOut, nIn, batch, g, aRows, dw, cut, nOut);
             assertArrayEquals(bits(dwWhole), bits(dw), "weightGradient split at " + cut);
         }
     }
@@ -227,8 +255,9 @@ class ProductBitExactnessTest {
      * each thread. Batches of exactly four vectors take the 6 x 4 tile (with its row remainders),
      * others the 8 x 3 family; the rows outside the range and the columns outside it stay untouched.
      */
-    @Test
-    void rowAndColumnRangesAreBitExact() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void rowAndColumnRangesAreBitExact(Variant v) {
         SplittableRandom rnd = new SplittableRandom(16);
         int lanes = vectorLanes();
         int[] batches = {4 * lanes, 4 * lanes + 3, 3 * lanes, 2 * lanes + 1, lanes - 1, 8 * lanes};
@@ -246,9 +275,9 @@ class ProductBitExactnessTest {
                 float[] zs = filled(nOut * batch, SENTINEL);
                 float[] zv = filled(nOut * batch, SENTINEL);
                 float[] zr = filled(nOut * batch, SENTINEL);
-                REFERENCE.forward(nOut, nIn, batch, w, b, a, zr, o0, o0 + rows, i0, i1);
-                SCALAR.forward(nOut, nIn, batch, w, b, a, zs, o0, o0 + rows, i0, i1);
-                VECTOR.forward(nOut, nIn, batch, w, b, a, zv, o0, o0 + rows, i0, i1);
+                v.reference().forward(nOut, nIn, batch, w, b, a, zr, o0, o0 + rows, i0, i1);
+                v.scalar().forward(nOut, nIn, batch, w, b, a, zs, o0, o0 + rows, i0, i1);
+                v.vector().forward(nOut, nIn, batch, w, b, a, zv, o0, o0 + rows, i0, i1);
                 assertRectangleOnly(zr, batch, o0, o0 + rows, i0, i1);
                 String what = "nOut=" + nOut + " nIn=" + nIn + " batch=" + batch + " rows [" + o0 + ","
                         + (o0 + rows) + ") columns [" + i0 + "," + i1 + ")";
@@ -259,11 +288,11 @@ class ProductBitExactnessTest {
                 float[] gs = filled(nOut * batch, SENTINEL);
                 float[] gv = filled(nOut * batch, SENTINEL);
                 float[] gr = filled(nOut * batch, SENTINEL);
-                REFERENCE.backwardInput(nIn, nOut, batch, mixed(new SplittableRandom(nIn), nIn * nOut), g, gr,
+                v.reference().backwardInput(nIn, nOut, batch, mixed(new SplittableRandom(nIn), nIn * nOut), g, gr,
                         o0, o0 + rows, i0, i1);
-                SCALAR.backwardInput(nIn, nOut, batch, mixed(new SplittableRandom(nIn), nIn * nOut), g, gs,
+                v.scalar().backwardInput(nIn, nOut, batch, mixed(new SplittableRandom(nIn), nIn * nOut), g, gs,
                         o0, o0 + rows, i0, i1);
-                VECTOR.backwardInput(nIn, nOut, batch, mixed(new SplittableRandom(nIn), nIn * nOut), g, gv,
+                v.vector().backwardInput(nIn, nOut, batch, mixed(new SplittableRandom(nIn), nIn * nOut), g, gv,
                         o0, o0 + rows, i0, i1);
                 assertRectangleOnly(gr, batch, o0, o0 + rows, i0, i1);
                 assertArrayEquals(bits(gr), bits(gs), () -> "scalar backwardInput " + what);
