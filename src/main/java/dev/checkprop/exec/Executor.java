@@ -1116,10 +1116,10 @@ public final class Executor implements AutoCloseable {
                 d.activation().backwardInPlace(kernels, holder[l], g, o0 * n, o1 * n);
             }
             if (out != null) {
-                DenseKernels.biasGradient(n, g, out.bias(l), o0, o1);
+                kernels.biasGradient(n, g, out.bias(l), o0, o1);
             }
             if (r) {
-                DenseKernels.biasGradient(n, rg, product.bias(l), o0, o1);
+                kernels.biasGradient(n, rg, product.bias(l), o0, o1);
             }
         }
 
@@ -1163,7 +1163,7 @@ public final class Executor implements AutoCloseable {
             if (fuseBelow) {
                 // Layer l-1's gradient rows k0..k1 are final: f' from its output a^(l-1), and the bias gradient.
                 below.activation().backwardInPlace(kernels, in, deltaNext, j0, j1);
-                DenseKernels.biasGradient(n, deltaNext, out.bias(l - 1), k0, k1);
+                kernels.biasGradient(n, deltaNext, out.bias(l - 1), k0, k1);
             }
             if (r) {
                 kernels.backwardInput(nOut, nIn, n, d.weights(), rg, rDeltaNext, k0, k1, 0, n);
