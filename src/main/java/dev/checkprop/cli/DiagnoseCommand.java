@@ -42,11 +42,22 @@ final class DiagnoseCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         new FileArgs().in("--model", model).in("--data", data).out("--report", report).check();
         Loss lossFn = Loss.parse(loss);
-        var planner = Planners.parse(plan);
+        String planSpec = plan.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!planSpec.equals("auto") && !planSpec.startsWith("budget:")) {
+            Planners.parse(plan); // an unknown plan is refused before any file is read
+        }
         Network net = ModelFile.load(model);
         Batch batch = Inputs.batchFor(net, model, data, lossFn);
         Diagnosis d;
-        try (Executor ex = new Executor(net, planner.plan(net.depth()), batch.size(), Kernels.get(),
+        // The same pre-flight check as grad: a plan too big for the heap is refused with its figures.
+        dev.checkprop.memory.PlanSelection.Selection sel = dev.checkprop.memory.PlanSelection.select(plan, net, batch.size(),
+                batch.labels() != null, new long[0]);
+        if (sel.microBatches() > 1) {
+            throw new IllegalStateException("diagnose does not split batches: " + sel.explanation()
+                    + "; use a smaller batch or a larger -Xmx");
+        }
+        dev.checkprop.memory.HeapBudget.check(sel.plan().name(), sel.predicted());
+        try (Executor ex = new Executor(net, sel.plan(), batch.size(), Kernels.get(),
                 Runtime.getRuntime().availableProcessors())) {
             d = Diagnosis.run(ex, batch, lossFn, Gradients.zerosLike(net));
         }

@@ -64,8 +64,15 @@ final class EvalCommand implements Callable<Integer> {
         Evaluation e;
         // Inference needs no stored activations: the smallest plan keeps the executor's pool to two buffers.
         String smallest = net.depth() == 1 ? "full" : "optimal:2";
-        try (Executor ex = new Executor(net, Planners.parse(smallest).plan(net.depth()), Math.max(1, Math.min(batch, ds.size())),
-                Kernels.get(), Runtime.getRuntime().availableProcessors())) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+        }
+        int chunk = Math.max(1, Math.min(batch, ds.size()));
+        dev.checkprop.plan.Plan inference = Planners.parse(smallest).plan(net.depth());
+        dev.checkprop.memory.HeapBudget.check(inference.name() + " (evaluation in chunks of --batch " + chunk + ")",
+                dev.checkprop.memory.MemoryModel.predict(net, inference, chunk, ds.isClassification(), new long[0],
+                        dev.checkprop.memory.ArrayLayout.current().heapFootprint()));
+        try (Executor ex = new Executor(net, inference, chunk, Kernels.get(), Runtime.getRuntime().availableProcessors())) {
             e = Evaluation.of(ex, ds, loss);
         }
         if (!Double.isFinite(e.loss())) {

@@ -77,7 +77,17 @@ public final class HvpCommand implements Callable<Integer> {
         Gradients v = DirectionFile.read(vector, net);
         // The planners that read sizes and costs (budget:, optimal:) see the Hessian mode's: two arrays
         // per state, up to three products per forward; heap footprints, as PlanSelection budgets.
-        Plan p = planner.plan(HvpMemory.chain(net, batch.size(), ArrayLayout.current().heapFootprint()));
+        ArrayLayout heap = ArrayLayout.current().heapFootprint();
+        dev.checkprop.plan.Chain states = HvpMemory.chain(net, batch.size(), heap);
+        Plan p = planner.plan(states);
+        // Before the executor and the three parameter-shaped outputs exist: v, g and Hv, the pairs of
+        // states the plan holds at its peak, and the executor's workspace for both a and R{a}.
+        long params = dev.checkprop.memory.MemoryModel.parameterBytes(net, heap);
+        double need = 4.0 * params + p.cost(states).peakBytes()
+                + 2.0 * dev.checkprop.memory.MemoryModel.workspaceBytes(net, batch.size(), heap);
+        dev.checkprop.memory.Preflight.heap("hvp with plan " + p.name() + ": parameters, direction, gradient, product,"
+                + " the plan's peak (a, R{a}) states and workspace", need,
+                "use a plan that keeps fewer states (sqrt, binomial:S, budget:BYTES) or a larger -Xmx");
         Curvature curvature = gaussNewton ? Curvature.GAUSS_NEWTON : Curvature.HESSIAN;
         Gradients g = Gradients.zerosLike(net);
         Gradients hv = Gradients.zerosLike(net);

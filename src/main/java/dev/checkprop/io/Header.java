@@ -39,6 +39,15 @@ final class Header {
      * section exactly, as the reference reader requires.
      */
     static Header parse(byte[] header, long dataLength, String source) throws SafeTensorsException {
+        return parse(header, dataLength, source, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #parse(byte[], long, String)}, refusing more than {@code maxEntries} tensors and
+     * metadata entries together: a legal header of millions of tiny keys would otherwise exhaust
+     * the heap in maps and strings.
+     */
+    static Header parse(byte[] header, long dataLength, String source, long maxEntries) throws SafeTensorsException {
         HeaderJson.checkUtf8(header, 0, header.length, source);
         HeaderJson json = new HeaderJson(header, 0, header.length, source);
         // The reference reader also insists on '{' first, without leading whitespace.
@@ -47,11 +56,15 @@ final class Header {
         }
         List<Entry> entries = new ArrayList<>();
         Map<String, String> metadata = new TreeMap<>();
+        long[] count = {0};
         json.readObject("the header", (key, keyPosition) -> {
             if (key.equals(METADATA_KEY)) {
-                json.readObject(METADATA_KEY, (name, p) -> metadata.put(name,
-                        json.readString("the value of " + METADATA_KEY + " entry " + quote(name))));
+                json.readObject(METADATA_KEY, (name, p) -> {
+                    countEntry(json, count, maxEntries, p);
+                    metadata.put(name, json.readString("the value of " + METADATA_KEY + " entry " + quote(name)));
+                });
             } else {
+                countEntry(json, count, maxEntries, keyPosition);
                 entries.add(new EntryReader(json, key, keyPosition).read(dataLength));
             }
         });
@@ -100,6 +113,14 @@ final class Header {
         byte[] padded = Arrays.copyOf(json, (json.length + 7) & ~7);
         Arrays.fill(padded, json.length, padded.length, (byte) ' ');
         return padded;
+    }
+
+    private static void countEntry(HeaderJson json, long[] count, long max, int position) throws SafeTensorsException {
+        if (++count[0] > max) {
+            throw json.error(position, "the header has more than " + max + " entries (tensors and metadata), more than this"
+                    + " JVM's heap (-Xmx " + dev.checkprop.memory.HeapBudget.human(Runtime.getRuntime().maxMemory())
+                    + ") can hold while parsing");
+        }
     }
 
     /** Tensors must cover [0, dataLength) exactly: no overlap, no gap, nothing after the last. */

@@ -80,7 +80,9 @@ public final class ModelFile {
 
     /** Reads a network from {@code path}. */
     public static Network load(Path path) throws IOException {
-        return fromSafeTensors(SafeTensors.read(path), path.toString());
+        // The file's tensors are read straight into float arrays, which the layers adopt: the model
+        // is held once, not as bytes and floats at the same time.
+        return fromSafeTensors(SafeTensors.read(path), path.toString(), true);
     }
 
     /**
@@ -90,6 +92,11 @@ public final class ModelFile {
      * @throws SafeTensorsException naming the file and the tensor or key at fault
      */
     public static Network fromSafeTensors(SafeTensors st, String source) throws SafeTensorsException {
+        return fromSafeTensors(st, source, false);
+    }
+
+    /** @param adopt whether the layers may take the tensors' arrays (only for a private, just-read file) */
+    private static Network fromSafeTensors(SafeTensors st, String source, boolean adopt) throws SafeTensorsException {
         int depth = 0;
         while (st.has(weightName(depth)) || st.metadata().containsKey(key(depth, "kind"))) {
             depth++;
@@ -164,8 +171,8 @@ public final class ModelFile {
             if (nIn < 1 || nOut < 1) {
                 throw new SafeTensorsException(source + ": " + w.name() + " has an empty dimension");
             }
-            float[] wv = w.toFloatArray();
-            float[] bv = bias.toFloatArray();
+            float[] wv = adopt ? w.floatsShared() : w.toFloatArray();
+            float[] bv = adopt ? bias.floatsShared() : bias.toFloatArray();
             checkFinite(source, w.name(), wv, nIn);
             checkFinite(source, bias.name(), bv, 1);
             layers.add(kind == DenseLayer.Kind.RESIDUAL ? DenseLayer.residual(nOut, f, wv, bv)
@@ -186,18 +193,23 @@ public final class ModelFile {
      * @throws SafeTensorsException naming the file and the tensor at fault, or a NaN in x or y by row and column
      */
     public static Batch loadData(Path path, Loss loss) throws IOException {
-        return dataFromSafeTensors(SafeTensors.read(path), loss, path.toString());
+        return dataFromSafeTensors(SafeTensors.read(path), loss, path.toString(), true);
     }
 
     /** Answers the batch a safetensors file holds; see {@link #loadData}. */
     public static Batch dataFromSafeTensors(SafeTensors st, Loss loss, String source) throws SafeTensorsException {
+        return dataFromSafeTensors(st, loss, source, false);
+    }
+
+    private static Batch dataFromSafeTensors(SafeTensors st, Loss loss, String source, boolean adopt)
+            throws SafeTensorsException {
         Tensor x = requireTensor(st, "x", source);
         if (x.rank() != 2 || x.dim(0) < 1 || x.dim(1) < 1) {
             throw new SafeTensorsException(source + ": x must have shape [N, n_0] with N, n_0 >= 1, got "
                     + java.util.Arrays.toString(x.shape()));
         }
         int n = x.dim(0);
-        float[] xv = x.toFloatArray();
+        float[] xv = adopt ? x.floatsShared() : x.toFloatArray();
         checkFinite(source, "x", xv, x.dim(1));
         if (loss == Loss.MSE) {
             if (!st.has("y")) {
@@ -208,7 +220,7 @@ public final class ModelFile {
                 throw new SafeTensorsException(source + ": y must have shape [" + n + ", n_L] to match x, got "
                         + java.util.Arrays.toString(y.shape()));
             }
-            float[] yv = y.toFloatArray();
+            float[] yv = adopt ? y.floatsShared() : y.toFloatArray();
             checkFinite(source, "y", yv, y.dim(1));
             return Batch.regression(xv, x.dim(1), yv, y.dim(1));
         }

@@ -6,6 +6,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -88,7 +89,18 @@ public final class SafeTensors {
     @FunctionalInterface
     private interface Input {
         void readFully(long position, byte[] dst) throws IOException;
+
+        /**
+         * Reads little-endian floats from position into dst, or answers false if this input keeps
+         * bytes instead (an in-memory file already holds them).
+         */
+        default boolean readFloats(long position, float[] dst) throws IOException {
+            return false;
+        }
     }
+
+    /** Bytes read per step when streaming floats from a file: the only transient buffer. */
+    private static final int CHUNK = 1 << 16;
 
     /**
      * Reads and validates a safetensors file. The header length is checked against the file size
@@ -100,16 +112,45 @@ public final class SafeTensors {
     public static SafeTensors read(Path path) throws IOException {
         String source = path.toString();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            return parse(channel.size(), (position, dst) -> {
-                ByteBuffer buffer = ByteBuffer.wrap(dst);
-                while (buffer.hasRemaining()) {
-                    if (channel.read(buffer, position + buffer.position()) < 0) {
-                        throw new SafeTensorsException(String.format(
-                                "%s: file ended at offset %d while reading; was it truncated while being read?",
-                                source, position + buffer.position()));
+            return parse(channel.size(), new Input() {
+                @Override
+                public void readFully(long position, byte[] dst) throws IOException {
+                    fill(ByteBuffer.wrap(dst), position);
+                }
+
+                @Override
+                public boolean readFloats(long position, float[] dst) throws IOException {
+                    // F32 tensors go straight into their final arrays through one small buffer, so a
+                    // model is never held as bytes and floats at once.
+                    ByteBuffer chunk = ByteBuffer.allocate(CHUNK).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    int done = 0;
+                    while (done < dst.length) {
+                        int n = Math.min(CHUNK / Float.BYTES, dst.length - done);
+                        chunk.clear().limit(n * Float.BYTES);
+                        fill(chunk, position + (long) done * Float.BYTES);
+                        chunk.flip();
+                        chunk.asFloatBuffer().get(dst, done, n);
+                        done += n;
+                    }
+                    return true;
+                }
+
+                private void fill(ByteBuffer buffer, long position) throws IOException {
+                    int start = buffer.position();
+                    while (buffer.hasRemaining()) {
+                        if (channel.read(buffer, position + buffer.position() - start) < 0) {
+                            throw new SafeTensorsException(String.format(
+                                    "%s: file ended at offset %d while reading; was it truncated while being read?",
+                                    source, position + buffer.position() - start));
+                        }
                     }
                 }
-            }, source);
+            }, source, true);
+        } catch (SafeTensorsException | NoSuchFileException e) {
+            throw e;
+        } catch (IOException e) {
+            // "Is a directory", "Input/output error": say which file.
+            throw new IOException(source + ": cannot read: " + AtomicFiles.reason(e), e);
         }
     }
 
@@ -122,7 +163,7 @@ public final class SafeTensors {
     public static SafeTensors read(byte[] bytes, String sourceName) throws SafeTensorsException {
         try {
             return parse(bytes.length, (position, dst) -> System.arraycopy(bytes, (int) position, dst, 0, dst.length),
-                    sourceName);
+                    sourceName, false);
         } catch (SafeTensorsException e) {
             throw e;
         } catch (IOException e) {
@@ -130,7 +171,23 @@ public final class SafeTensors {
         }
     }
 
-    private static SafeTensors parse(long size, Input input, String source) throws IOException {
+    /**
+     * Header bytes accepted in this JVM: the format's limit, or an eighth of the usable heap, since
+     * parsing holds the bytes and the strings and maps built from them.
+     */
+    static long headerLimit() {
+        return Math.min(MAX_HEADER_BYTES, dev.checkprop.memory.HeapBudget.usable() / 8);
+    }
+
+    /**
+     * Header entries (tensors and metadata) accepted in this JVM: one per 512 bytes of usable heap,
+     * what an entry's strings, map node and tensor object cost with room to spare.
+     */
+    static long entryLimit() {
+        return Math.max(1024, dev.checkprop.memory.HeapBudget.usable() / 512);
+    }
+
+    private static SafeTensors parse(long size, Input input, String source, boolean checkHeap) throws IOException {
         if (size < Long.BYTES) {
             throw new SafeTensorsException(source + ": file is " + size
                     + " bytes, shorter than the 8-byte header length at file offset 0");
@@ -147,6 +204,12 @@ public final class SafeTensors {
             throw new SafeTensorsException(source + ": header length " + Long.toUnsignedString(n)
                     + " (file offset 0) exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
         }
+        long limit = headerLimit();
+        if (n > limit) {
+            throw new SafeTensorsException(source + ": header length " + n + " (file offset 0) exceeds the " + limit
+                    + " bytes this JVM's heap can parse (-Xmx " + dev.checkprop.memory.HeapBudget.human(Runtime.getRuntime().maxMemory())
+                    + "; the format allows " + MAX_HEADER_BYTES + ")");
+        }
         if (n > size - Long.BYTES) {
             throw new SafeTensorsException(source + ": header length " + n + " (file offset 0) runs past the end of the "
                     + size + "-byte file, which has room for " + (size - Long.BYTES));
@@ -154,10 +217,24 @@ public final class SafeTensors {
         byte[] headerBytes = new byte[(int) n];
         input.readFully(Long.BYTES, headerBytes);
         long dataStart = Long.BYTES + n;
-        Header header = Header.parse(headerBytes, size - dataStart, source);
+        if (checkHeap) {
+            // Before any tensor is allocated: the data section is what the tensors will occupy.
+            dev.checkprop.memory.Preflight.heap(source + ": its " + (size - dataStart) + " bytes of tensors", size - dataStart,
+                    "give a larger -Xmx");
+        }
+        Header header = Header.parse(headerBytes, size - dataStart, source, entryLimit());
+        headerBytes = null; // parsed: let it go before the tensors arrive
         SortedMap<String, Tensor> tensors = new TreeMap<>(NAME_ORDER);
         for (Header.Entry e : header.entries) {
-            byte[] data = new byte[(int) (e.end() - e.begin())];
+            int bytes = (int) (e.end() - e.begin());
+            if (e.dtype() == DType.F32) {
+                float[] floats = new float[bytes / Float.BYTES];
+                if (input.readFloats(dataStart + e.begin(), floats)) {
+                    tensors.put(e.name(), new Tensor(e.name(), e.shape(), floats, source));
+                    continue;
+                }
+            }
+            byte[] data = new byte[bytes];
             input.readFully(dataStart + e.begin(), data);
             tensors.put(e.name(), new Tensor(e.name(), e.dtype(), e.shape(), data, source));
         }

@@ -24,7 +24,13 @@ public final class Tensor {
     private final String name;
     private final DType dtype;
     private final long[] shape;
+    /** The raw bytes; null when the tensor was read straight into {@link #floats}. */
     private final byte[] data;
+    /**
+     * For F32 tensors read from a file: the elements, read straight from the file so that loading a
+     * model holds each value once rather than as bytes and floats at the same time. Null otherwise.
+     */
+    private final float[] floats;
     // Only for messages: the file the tensor came from.
     private final String source;
 
@@ -34,6 +40,17 @@ public final class Tensor {
         this.dtype = dtype;
         this.shape = shape;
         this.data = data;
+        this.floats = null;
+        this.source = source;
+    }
+
+    /** Trusted constructor for an F32 tensor whose elements were read straight into {@code floats}. */
+    Tensor(String name, long[] shape, float[] floats, String source) {
+        this.name = name;
+        this.dtype = DType.F32;
+        this.shape = shape;
+        this.data = null;
+        this.floats = floats;
         this.source = source;
     }
 
@@ -103,12 +120,12 @@ public final class Tensor {
 
     /** Size of the data in bytes. */
     public int byteSize() {
-        return data.length;
+        return data != null ? data.length : floats.length * Float.BYTES;
     }
 
     /** A copy of the raw little-endian element bytes. */
     public byte[] rawData() {
-        return data.clone();
+        return data != null ? data.clone() : data();
     }
 
     /** The elements of an {@link DType#F32} tensor, bit for bit (NaN payloads included). */
@@ -116,9 +133,20 @@ public final class Tensor {
         if (dtype != DType.F32) {
             throw wrongDtype("F32");
         }
+        if (floats != null) {
+            return floats.clone();
+        }
         float[] out = new float[data.length / Float.BYTES];
         wrap().asFloatBuffer().get(out);
         return out;
+    }
+
+    /**
+     * As {@link #toFloatArray()}, but without a copy when the tensor was read straight into floats:
+     * for loaders in this package that adopt the array and drop the tensor.
+     */
+    float[] floatsShared() throws SafeTensorsException {
+        return floats != null ? floats : toFloatArray();
     }
 
     /**
@@ -133,7 +161,7 @@ public final class Tensor {
             throw wrongDtype("I32 or I64");
         }
         ByteBuffer bytes = wrap();
-        int[] out = new int[data.length / dtype.byteSize()];
+        int[] out = new int[bytes.capacity() / dtype.byteSize()];
         if (dtype == DType.I32) {
             bytes.asIntBuffer().get(out);
             return out;
@@ -151,19 +179,24 @@ public final class Tensor {
 
     /** The bytes themselves, for the writer; callers must not modify them. */
     byte[] data() {
-        return data;
+        if (data != null) {
+            return data;
+        }
+        ByteBuffer b = buffer(floats.length, DType.F32);
+        b.asFloatBuffer().put(floats);
+        return b.array();
     }
 
     /** Equal when name, dtype, shape and bytes are equal; the file a tensor came from does not count. */
     @Override
     public boolean equals(Object o) {
         return o instanceof Tensor t && name.equals(t.name) && dtype == t.dtype
-                && Arrays.equals(shape, t.shape) && Arrays.equals(data, t.data);
+                && Arrays.equals(shape, t.shape) && Arrays.equals(data(), t.data());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, dtype, Arrays.hashCode(shape), Arrays.hashCode(data));
+        return Objects.hash(name, dtype, Arrays.hashCode(shape), Arrays.hashCode(data()));
     }
 
     @Override
@@ -226,7 +259,7 @@ public final class Tensor {
     }
 
     private ByteBuffer wrap() {
-        return ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+        return ByteBuffer.wrap(data()).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static ByteBuffer buffer(int count, DType dtype) {

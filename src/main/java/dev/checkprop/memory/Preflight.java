@@ -66,12 +66,17 @@ public final class Preflight {
      * @throws IllegalStateException naming both sizes
      */
     public static void heap(String what, double bytes) {
+        heap(what, bytes, "make the problem smaller or give a larger -Xmx");
+    }
+
+    /** As {@link #heap(String, double)}, with {@code hint} saying what the user can do. */
+    public static void heap(String what, double bytes, String hint) {
         long usable = HeapBudget.usable();
         if (bytes > usable) {
             throw new IllegalStateException(what + " need " + human(bytes) + " of heap but this JVM can give "
                     + HeapBudget.human(usable) + " (-Xmx " + HeapBudget.human(Runtime.getRuntime().maxMemory())
                     + " less a " + HeapBudget.MARGIN_FRACTION_PERCENT + "% + " + HeapBudget.MARGIN_FIXED_MIB
-                    + " MiB margin); make the problem smaller or give a larger -Xmx");
+                    + " MiB margin); " + hint);
         }
     }
 

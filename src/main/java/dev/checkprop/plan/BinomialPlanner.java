@@ -29,7 +29,7 @@ import it.unimi.dsi.fastutil.ints.IntArrayList;
 public final class BinomialPlanner implements Planner {
 
     /** The most actions a plan can hold: its actions live in arrays. */
-    static final long MAX_ACTIONS = Integer.MAX_VALUE - 16;
+    static final long MAX_ACTIONS = Plan.MAX_ACTIONS;
 
     private final int snapshots;
 
@@ -83,12 +83,8 @@ public final class BinomialPlanner implements Planner {
         // More snapshots than layers cannot be used; capping keeps every binomial below L.
         final int s = Math.min(snapshots, layers);
         final long evaluations = forwardEvaluations(layers, s);
-        final long actions = 2 * evaluations + layers + 1; // every F is dropped once, plus B's and LOSS
-        if (actions > MAX_ACTIONS) {
-            throw new IllegalArgumentException(this + " cannot serve " + layers + " layers: the plan would need "
-                    + evaluations + " forward evaluations (" + actions + " actions, more than a plan can hold); "
-                    + "use more snapshots");
-        }
+        // Every F is dropped once, plus B's and LOSS: refused before the first action is built.
+        Plan.checkSize(toString(), layers, evaluations, "use more snapshots (binomial:S with a larger S) or a larger -Xmx");
         // The snapshot stack: position of each kept buffer and the snapshots its segment may use
         // (itself included). Segment of the top entry: [position, end]. Revolve's recursion
         // "advance m, keep, reverse the right part with s-1, reverse the left part with s" becomes:

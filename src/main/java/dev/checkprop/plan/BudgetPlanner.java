@@ -164,6 +164,18 @@ public final class BudgetPlanner implements Planner {
         // From here L >= 2: a single layer fits whenever its minimum does.
         if (chain.isUniform()) {
             final int m = (int) Math.min(L, budget / chain.bytes(1));
+            final long entries = (long) (m + 1) * (L + 1);
+            if (entries > OptimalPlanner.MAX_TABLE_ENTRIES
+                    || 2L * Long.BYTES * entries > Plan.maxActions() * Plan.BUILD_BYTES_PER_ACTION) {
+                // So many buffers fit that the exact tables would not: binomial checkpointing with the
+                // buffers the budget holds needs no tables and plans in time proportional to the plan.
+                for (int snapshots = m - 1; snapshots >= Math.max(1, m - 3); snapshots--) {
+                    final Plan b = new BinomialPlanner(snapshots).plan(L);
+                    if (b.stats().peakLiveBuffers() <= m) {
+                        return solution(chain, b.renamed(approx(name)), false, "binomial");
+                    }
+                }
+            }
             final Plan p;
             try {
                 p = new OptimalPlanner(m).plan(L);
@@ -213,10 +225,7 @@ public final class BudgetPlanner implements Planner {
             minCost = Math.min(minCost, chain.cost(l));
         }
         final long forwards = cost / minCost; // at most this many F actions
-        if (2 * forwards + layers + 1 > BinomialPlanner.MAX_ACTIONS) {
-            throw new IllegalArgumentException(this + " cannot serve " + layers + " layers: the plan would need up to "
-                    + forwards + " forward evaluations, more than a plan can hold");
-        }
+        Plan.checkSize(this.toString(), layers, forwards, "use a larger budget or a larger -Xmx");
     }
 
     private static boolean interiorBytesUniform(Chain chain) {

@@ -14,6 +14,7 @@ public final class FullStoragePlanner implements Planner {
     /** Full storage under another name (what a budget that holds everything plans). */
     static Plan plan(String name, int layers) {
         Plan.Builder b = Plan.builder(name, layers);
+        Plan.checkSize(name, layers, layers, "use a larger -Xmx (or fewer layers)");
         for (int l = 1; l <= layers; l++) {
             b.forward(l);
         }

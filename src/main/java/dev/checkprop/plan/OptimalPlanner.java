@@ -98,11 +98,7 @@ public final class OptimalPlanner implements Planner {
     public Plan plan(int layers) {
         final Table t = table(layers);
         final long cost = t.cost();
-        final long actions = 2 * cost + layers + 1; // every F is dropped once, plus B's and LOSS
-        if (actions > BinomialPlanner.MAX_ACTIONS) {
-            throw new IllegalArgumentException(this + " cannot serve " + layers + " layers: the plan would need "
-                    + cost + " forward evaluations (" + actions + " actions, more than a plan can hold)");
-        }
+        Plan.checkSize(toString(), layers, cost, "use more buffers (optimal:M with a larger M) or a larger -Xmx");
         return t.emit(Plan.builder(toString(), layers));
     }
 
@@ -159,6 +155,15 @@ public final class OptimalPlanner implements Planner {
         if (entries > MAX_TABLE_ENTRIES) {
             throw new IllegalArgumentException(this + " cannot serve " + layers + " layers: its tables would hold "
                     + entries + " entries (limit " + MAX_TABLE_ENTRIES + "); use fewer buffers or binomial:S");
+        }
+        // Two tables of longs: refused in a heap that cannot hold them, before they are allocated.
+        final long bytes = 2 * Long.BYTES * entries;
+        final long room = Plan.maxActions() * Plan.BUILD_BYTES_PER_ACTION;
+        if (bytes > room) {
+            throw new IllegalArgumentException(this + " cannot serve " + layers + " layers in this JVM: its tables would"
+                    + " need " + Planners.humanBytes(bytes) + " (" + entries + " entries) but planning may use "
+                    + Planners.humanBytes(room) + " (-Xmx " + Planners.humanBytes(Runtime.getRuntime().maxMemory())
+                    + "); use binomial:" + maxBuffers + ", which needs no tables, or a larger -Xmx");
         }
         return new Table(layers, mMax);
     }
@@ -290,6 +295,18 @@ public final class OptimalPlanner implements Planner {
         private long minimize(long[] right, int mr, long[] left, int ml, int d, int hi, boolean convex) {
             final int r0 = mr * stride + d; // right[d - s, mr] = right[r0 - s]
             final int l0 = ml * stride;     // left[s, ml] = left[l0 + s]
+            if (mr == 1) {
+                // Row 1 is infeasible (INF) for every segment of 2 or more layers, since B needs two
+                // buffers: only s = d - 1 can be finite. Scanning every s here made the m = 2 row, and
+                // so the whole table, quadratic in L (100,000 layers took seconds, 10^6 minutes).
+                final long g = d - 1 <= hi && d >= 2 ? d - 1 + right[r0 - (d - 1)] + left[l0 + d - 1] : INF;
+                if (g < INF) {
+                    split = d - 1;
+                    return g;
+                }
+                split = 1;
+                return INF;
+            }
             int lo = 1;
             if (convex) {
                 while (lo < hi) {

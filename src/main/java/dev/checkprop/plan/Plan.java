@@ -212,11 +212,52 @@ public final class Plan {
      * Collects actions; {@link #build()} checks them. Backed by primitive lists so that plans of
      * hundreds of thousands of actions build without boxing.
      */
+    /**
+     * Heap bytes one action costs while a plan is built: 5 stored, the growth of the builder's
+     * arrays, the final copy, and the checker's pass.
+     */
+    static final int BUILD_BYTES_PER_ACTION = 16;
+
+    /** The most actions a plan can hold in any JVM: its actions live in arrays. */
+    static final long MAX_ACTIONS = Integer.MAX_VALUE - 16;
+
+    /**
+     * Answers the most actions a plan may have in this JVM: what half the usable heap (the heap less
+     * the 20% + 32 MiB margin {@code HeapBudget} keeps) holds at {@value #BUILD_BYTES_PER_ACTION}
+     * bytes an action, the other half being for the network and its buffers, and at most
+     * {@link #MAX_ACTIONS}.
+     */
+    public static long maxActions() {
+        long max = Runtime.getRuntime().maxMemory();
+        long usable = Math.max(0, max - max / 100 * 20 - (32L << 20));
+        return Math.max(1024, Math.min(MAX_ACTIONS, usable / 2 / BUILD_BYTES_PER_ACTION));
+    }
+
+    /**
+     * Refuses, before anything is built, a plan of {@code forwards} forward evaluations for
+     * {@code layers} layers (about 2 actions per forward plus one per layer) that would not fit.
+     *
+     * @param alternative what the user can do instead, e.g. "use more snapshots (binomial:S with a larger S)"
+     * @throws IllegalArgumentException naming the planner, the counts and this JVM's limit
+     */
+    public static void checkSize(String planner, int layers, long forwards, String alternative) {
+        long actions = forwards > (Long.MAX_VALUE - layers) / 2 ? Long.MAX_VALUE : 2 * forwards + layers + 1;
+        long limit = maxActions();
+        if (actions > limit) {
+            throw new IllegalArgumentException(planner + " cannot serve " + layers + " layers: the plan would need "
+                    + forwards + " forward evaluations (" + actions + " actions) but this JVM can hold plans of up to "
+                    + limit + " actions (-Xmx " + Planners.humanBytes(Runtime.getRuntime().maxMemory()) + "); "
+                    + alternative);
+        }
+    }
+
     public static final class Builder {
         private final String name;
         private final int layers;
         private final ByteArrayList ops = new ByteArrayList();
         private final IntArrayList args = new IntArrayList();
+        /** Planners check their size up front; this guard catches any that cannot (and hand-made plans). */
+        private final long limit = maxActions();
 
         private Builder(String name, int layers) {
             if (layers < 1) {
@@ -252,6 +293,11 @@ public final class Plan {
         }
 
         private Builder add(Op op, int l) {
+            if (ops.size() >= limit) {
+                throw new IllegalArgumentException(name + " for " + layers + " layers needs more than " + limit
+                        + " actions, more than this JVM can hold (-Xmx " + Planners.humanBytes(Runtime.getRuntime().maxMemory())
+                        + "); use a plan that recomputes less or a larger -Xmx");
+            }
             ops.add((byte) op.ordinal());
             args.add(l);
             return this;

@@ -37,6 +37,8 @@ public final class UniformPlanner implements Planner {
         Plan.Builder b = Plan.builder(name, layers);
         // Not (layers + k - 1) / k: that overflows for K near Integer.MAX_VALUE.
         final int segments = (layers - 1) / k + 1;
+        // Every layer once, and again for each one not kept: refused before the first action.
+        Plan.checkSize(name, layers, 2L * layers - segments, "use a larger -Xmx (or fewer layers)");
         final int lastStart = (segments - 1) * k;
         for (int l = 1; l <= layers; l++) {
             b.forward(l);
