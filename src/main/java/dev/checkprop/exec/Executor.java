@@ -204,6 +204,8 @@ public final class Executor implements AutoCloseable {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
+        // Before this executor allocates anything, so that the warm-up's buffers are garbage by then.
+        WarmUp.compile(net, batchSize, kernels, threads);
         this.net = net;
         this.plan = plan;
         this.batch = batchSize;

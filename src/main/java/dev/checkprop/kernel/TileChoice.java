@@ -53,6 +53,8 @@ final class TileChoice {
     private static final int N = 96;
     private static final int K = 256;
     private static final int CALLS = 10;
+    /** Steps of the reduction while warming up. */
+    private static final int WARM_K = 16;
 
     private static double flops() {
         return 2.0 * M * N * K * CALLS;
@@ -75,23 +77,17 @@ final class TileChoice {
         for (int i = 0; i < b.length; i++) {
             b[i] = (i % 5) * 0.25f - 0.5f;
         }
-        // Single calls while the code is interpreted (about 10 ms each), until each set has run
-        // 20 calls in a row within 1.25x of its fastest: compiled by C2 and installed.
+        // Single calls of a short reduction while the code is interpreted (C2 compiles a tile after
+        // about 600 calls, whatever their length, so short calls get there sooner); then of the
+        // timed length, since the first long call may still deoptimize and recompile.
         final long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
-        final long[] best = {Long.MAX_VALUE, Long.MAX_VALUE};
-        final int[] steady = new int[2];
-        while ((steady[0] < 20 || steady[1] < 20) && System.nanoTime() < deadline) {
-            for (int set = 0; set < 2; set++) {
-                final long t = round(set == 0, 1, a, b, c);
-                best[set] = Math.min(best[set], t);
-                steady[set] = t * 4 <= best[set] * 5 ? steady[set] + 1 : 0;
-            }
-        }
+        warm(WARM_K, a, b, c, deadline);
+        warm(K, a, b, c, deadline);
         final int rounds = 5;
         final long[][] times = new long[2][rounds];
         for (int r = 0; r < rounds; r++) {
             for (int set = 0; set < 2; set++) {
-                times[set][r] = round(set == 0, CALLS, a, b, c);
+                times[set][r] = round(set == 0, CALLS, K, a, b, c);
             }
         }
         java.util.Arrays.sort(times[0]);
@@ -99,13 +95,29 @@ final class TileChoice {
         return new long[] {Math.max(1, times[0][rounds / 2]), Math.max(1, times[1][rounds / 2])};
     }
 
+    /**
+     * Single calls with both sets, alternately, until each has run 20 calls in a row within 1.25x
+     * of its fastest: compiled by C2 and installed.
+     */
+    private static void warm(int k, float[] a, float[] b, float[] c, long deadline) {
+        final long[] best = {Long.MAX_VALUE, Long.MAX_VALUE};
+        final int[] steady = new int[2];
+        while ((steady[0] < 20 || steady[1] < 20) && System.nanoTime() < deadline) {
+            for (int set = 0; set < 2; set++) {
+                final long t = round(set == 0, 1, k, a, b, c);
+                best[set] = Math.min(best[set], t);
+                steady[set] = t * 4 <= best[set] * 5 ? steady[set] + 1 : 0;
+            }
+        }
+    }
+
     /** Give up waiting for the JIT after this long and measure what runs by then. */
     private static final long WARM_UP_LIMIT_NANOS = 2_000_000_000L;
 
-    private static long round(boolean wide, int calls, float[] a, float[] b, float[] c) {
+    private static long round(boolean wide, int calls, int k, float[] a, float[] b, float[] c) {
         final long t0 = System.nanoTime();
         for (int i = 0; i < calls; i++) {
-            VectorKernels.gemm(wide, true, 0, M, 0, N, K, a, K, 1, b, N, c, N, null);
+            VectorKernels.gemm(wide, true, 0, M, 0, N, k, a, K, 1, b, N, c, N, null);
         }
         return System.nanoTime() - t0;
     }

@@ -1,0 +1,114 @@
+package dev.checkprop.exec;
+
+import dev.checkprop.kernel.DenseKernels;
+import dev.checkprop.nn.Batch;
+import dev.checkprop.nn.DenseLayer;
+import dev.checkprop.nn.Gradients;
+import dev.checkprop.nn.Loss;
+import dev.checkprop.nn.Network;
+import dev.checkprop.plan.FullStoragePlanner;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Runs the code of a network's training step until the JIT has compiled it, before the first real
+ * step, so that the first step costs what the plan says rather than what the compiler does.
+ *
+ * <p>Without it the first step of a deep network runs its products in the interpreter and in C1,
+ * where the Vector API computes lane by lane: measured 9-10 times the median step for 1024 tanh
+ * layers of width 256 (batch 64, two threads, AMD EPYC Zen 4), which made every "first step" figure,
+ * and {@code demo}'s comparison of plans, a measure of the JIT.
+ *
+ * <p>What the JIT compiles depends on the shapes (which register tiles and panels a product takes,
+ * which layer kinds and activations run, and which of them sit next to each other, since a backward
+ * step finishes the layer below's gradient), not on the depth. So for every distinct pair of
+ * consecutive layers (and the first layer) this runs full-storage gradient steps of a two-layer
+ * network made of those very layers, with the executor's batch size, kernels and thread count, on
+ * zero inputs and targets, until five steps in a row take no more than 1.25 times the fastest
+ * (compiled code installed), or {@value #LIMIT_MILLIS} ms have passed in all. Each shape signature
+ * is warmed once per JVM. Results are never affected: the warm-up runs on its own executors and
+ * buffers, which are garbage before the real executor allocates its own.
+ *
+ * <p>On by default; {@code -Dcheckprop.warmup=false} turns it off (benchmarks that warm up by
+ * themselves, or short-lived programs that run one step of a small network).
+ */
+final class WarmUp {
+
+    /** The system property that turns it off. */
+    static final String PROPERTY = "checkprop.warmup";
+    /** Give up after this long, whatever has been compiled by then. */
+    static final long LIMIT_MILLIS = 1500;
+
+    private static final Set<String> DONE = ConcurrentHashMap.newKeySet();
+    /** Set while warming up, so that the warm-up's own executors do not warm up again. */
+    private static final ThreadLocal<Boolean> ACTIVE = ThreadLocal.withInitial(() -> false);
+
+    private WarmUp() {
+    }
+
+    /** Warms up the steps of {@code net} for the given batch size, kernels and threads, once per JVM. */
+    static void compile(Network net, int batch, DenseKernels kernels, int threads) {
+        if (ACTIVE.get() || !Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))) {
+            return;
+        }
+        final Map<String, List<DenseLayer>> chains = new LinkedHashMap<>();
+        final int depth = net.depth();
+        for (int i = 0; i < depth; i++) {
+            // Layers i-1 and i (0-based); the first layer starts its own chain, followed by its successor.
+            final List<DenseLayer> chain = i == 0
+                    ? net.layers().subList(0, Math.min(2, depth))
+                    : net.layers().subList(i - 1, i + 1);
+            final String key = (i == 0 ? "first " : "") + signature(chain) + " batch " + batch + " threads "
+                    + threads + " " + kernels.name() + " " + kernels.tiles() + " flush " + kernels.flushesSubnormals();
+            if (!DONE.contains(key)) {
+                chains.putIfAbsent(key, chain);
+            }
+        }
+        if (chains.isEmpty()) {
+            return;
+        }
+        ACTIVE.set(true);
+        try {
+            final long deadline = System.nanoTime() + LIMIT_MILLIS * 1_000_000L;
+            for (Map.Entry<String, List<DenseLayer>> e : chains.entrySet()) {
+                if (System.nanoTime() >= deadline) {
+                    break;
+                }
+                run(new Network(new ArrayList<>(e.getValue())), batch, kernels, threads, deadline);
+                DONE.add(e.getKey());
+            }
+        } finally {
+            ACTIVE.set(false);
+        }
+    }
+
+    private static String signature(List<DenseLayer> chain) {
+        final StringBuilder sb = new StringBuilder();
+        for (DenseLayer d : chain) {
+            sb.append(d.kind()).append(' ').append(d.activation()).append(' ').append(d.inputWidth()).append("->")
+                    .append(d.outputWidth()).append("; ");
+        }
+        return sb.toString();
+    }
+
+    private static void run(Network mini, int batch, DenseKernels kernels, int threads, long deadline) {
+        final Batch data = Batch.regression(new float[Math.multiplyExact(batch, mini.inputWidth())],
+                mini.inputWidth(), new float[Math.multiplyExact(batch, mini.outputWidth())], mini.outputWidth());
+        final Gradients g = Gradients.zerosLike(mini);
+        try (Executor ex = new Executor(mini, new FullStoragePlanner().plan(mini.depth()), batch, kernels, threads)) {
+            long best = Long.MAX_VALUE;
+            int steady = 0;
+            while (steady < 5 && System.nanoTime() < deadline) {
+                final long t0 = System.nanoTime();
+                ex.gradient(data, Loss.MSE, g);
+                final long t = System.nanoTime() - t0;
+                best = Math.min(best, t);
+                steady = t * 4 <= best * 5 ? steady + 1 : 0;
+            }
+        }
+    }
+}
