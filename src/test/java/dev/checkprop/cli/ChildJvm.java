@@ -27,7 +27,7 @@ final class ChildJvm {
 
     static List<String> command(String xmx, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + xmx, "-XX:TieredStopAtLevel=1", "--add-modules", "jdk.incubator.vector",
+                "-Xmx" + xmx, "--add-modules", "jdk.incubator.vector",
                 "-cp", System.getProperty("java.class.path"), "dev.checkprop.cli.Main"));
         cmd.addAll(List.of(args));
         return cmd;
