@@ -57,8 +57,9 @@ final class EvalCommand implements Callable<Integer> {
         Network net = ModelFile.load(model);
         Dataset ds = DataOptions.load(task, data, idxLabels, targets, samples, seed);
         if (ds.inputWidth() != net.inputWidth() || ds.outputWidth() != net.outputWidth()) {
-            throw new IllegalArgumentException("the data has inputs of width " + ds.inputWidth() + " and " + ds.outputWidth()
-                    + " outputs; the model takes " + net.inputWidth() + " and gives " + net.outputWidth());
+            throw new IllegalArgumentException((data != null ? data : "--task " + (task == null ? "spirals" : task))
+                    + " has inputs of width " + ds.inputWidth() + " and " + ds.outputWidth() + " outputs; " + model
+                    + " takes " + net.inputWidth() + " and gives " + net.outputWidth());
         }
         Loss loss = ds.isClassification() ? Loss.SOFTMAX_CROSS_ENTROPY : Loss.MSE;
         Evaluation e;

@@ -24,7 +24,11 @@ final class Inputs {
             throw new IllegalArgumentException(data + ": x has width " + batch.inputWidth() + " but " + model
                     + " takes inputs of width " + net.inputWidth());
         }
-        loss.checkCompatible(net, batch);
+        try {
+            loss.checkCompatible(net, batch);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(data + " with " + model + ": " + e.getMessage(), e);
+        }
         return batch;
     }
 }

@@ -40,7 +40,7 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("checkprop: " + ex.getMessage() + " (see --help)");
+            err.println("checkprop: " + describe(ex) + " (see --help)");
             return EXIT_ERROR;
         });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
