@@ -89,7 +89,12 @@ final class GradCommand implements Callable<Integer> {
         double[] stepSeconds = new double[repeat];
         RunStats run;
         String kernel;
+        long built = System.nanoTime();
+        double executorSeconds;
+        String tiles;
+        boolean flushes;
         try (Executor ex = new Executor(net, p, sel.microBatchSize(), Kernels.get(), nThreads)) {
+            executorSeconds = (System.nanoTime() - built) / 1e9;
             MicroBatches mb = new MicroBatches(ex, sel.microBatches());
             for (int w = 0; w < warmup; w++) {
                 mb.gradient(batch, lossFn, g);
@@ -101,6 +106,8 @@ final class GradCommand implements Callable<Integer> {
             }
             run = ex.lastRun();
             kernel = ex.kernels().name();
+            tiles = ex.kernels().tiles();
+            flushes = ex.kernels().flushesSubnormals();
             Batch measured = sel.microBatches() > 1 ? batch.slice(0, sel.microBatchSize()) : batch;
             memory = jol ? MemoryReport.measure(ex, measured, lossFn, Gradients.zerosLike(net), List.of())
                     : MemoryReport.predicted(ex, batch.labels() != null, new long[0]);
@@ -129,12 +136,19 @@ final class GradCommand implements Callable<Integer> {
         r.put("plan_actions", p.size());
         r.put("planning_seconds", planSeconds);
         r.put("seconds", seconds);
+        // The executor's construction includes the JIT warm-up (Executor, WarmUp), which is why
+        // the first step is not a measure of the compiler.
+        r.put("executor_seconds", executorSeconds);
+        r.put("seconds_first_step", seconds);
+        r.put("seconds_per_step", stepSeconds);
         r.put("seconds_per_step_median", median);
         r.put("seconds_per_step_min", sorted[0]);
         r.put("repeat", repeat);
         r.put("warmup", warmup);
         r.put("threads", nThreads);
         r.put("kernel", kernel);
+        r.put("tiles", tiles);
+        r.put("subnormals", flushes ? "flushed to zero" : "kept (strict IEEE 754)");
         r.put("memory", memory.toMap());
         if (report != null) {
             Reports.write(r, report);
@@ -143,6 +157,10 @@ final class GradCommand implements Callable<Integer> {
                         + " (median of %d; %s kernels, %d threads)%n",
                 p.name(), value, run.forwardEvaluations() * sel.microBatches(), net.depth(), run.peakLiveBuffers(),
                 dev.checkprop.plan.Planners.humanBytes(run.peakActivationBytes()), median, repeat, kernel, nThreads);
+        if (repeat > 1) {
+            console.printf("first step %.4f s (%.2fx the median); executor built in %.2f s, JIT warm-up included%n",
+                    seconds, seconds / median, executorSeconds);
+        }
         if (jol) {
             console.print(memory.toTable());
             if (!memory.consistent()) {

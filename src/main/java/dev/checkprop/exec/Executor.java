@@ -283,8 +283,22 @@ public final class Executor implements AutoCloseable {
             zeroBias = null;
         }
         workers = new WorkerPool(threads, "checkprop-executor");
-        rowChunk = threads == 1 ? 1 << 24 : 24;
+        rowChunk = rowChunk(threads, Math.max(maxOut, maxIn));
         sampleChunk = threads == 1 ? 1 << 24 : 16;
+    }
+
+    /**
+     * Rows per chunk: a multiple of 24 (both wide tile heights, 8 and 6, and the narrow one, 6),
+     * about an eighth of a thread's share of the widest layer, so that each thread still takes
+     * several chunks (a delayed thread holds the others at the end of a job for at most one chunk)
+     * while each kernel call covers enough rows to reuse what it loads of the other operand (at
+     * width 1024, 48 rows instead of 24: B's panels are read once per 6 row tiles instead of per 3).
+     */
+    static int rowChunk(int threads, int width) {
+        if (threads == 1) {
+            return 1 << 24;
+        }
+        return 24 * Math.max(1, width / (24 * threads * 8));
     }
 
     /** Simulates the plan to find how many buffers of each width class it holds at once. */

@@ -76,6 +76,12 @@ final class VectorKernels extends GemmKernels {
      * prefetchers (which stop at page boundaries) cannot follow them.
      */
     private static final int PACK_B_STRIDE = 512;
+    /**
+     * ... and when the call covers this many rows: each packed panel is then read by at least 6
+     * row tiles, against the one pass that packing costs.
+     */
+    private static final int PACK_B_ROWS = 48;
+    static final boolean PACKING = !"false".equals(System.getProperty("checkprop.pack"));
     /** Likewise for the broadcast operand {@code A} when its steps ({@code aCol}) are that far apart. */
     private static final int PACK_A_STRIDE = 512;
 
@@ -163,7 +169,7 @@ final class VectorKernels extends GemmKernels {
         }
         final int nFull = n0 + (width / L) * L;
         final boolean packA = aCol >= PACK_A_STRIDE && aRow == 1;
-        final boolean packB = ldb >= PACK_B_STRIDE && m1 - m0 > MR;
+        final boolean packB = PACKING && ldb >= PACK_B_STRIDE && m1 - m0 >= PACK_B_ROWS;
         final float[][] panels = packA || packB ? PACK.get() : null;
         // At least one block even when kDim == 0, so that C = init is written.
         int p0 = 0;
