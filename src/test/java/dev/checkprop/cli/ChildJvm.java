@@ -42,9 +42,10 @@ final class ChildJvm {
         return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
     }
 
-    /** The error lines, without the JVM's own warning about incubator modules. */
+    /** The error lines, without the JVM's warning about incubator modules and the kernel choice's log line. */
     static List<String> errorLines(Result r) {
-        return r.err().lines().filter(l -> !l.startsWith("WARNING: Using incubator modules")).toList();
+        return r.err().lines().filter(l -> !l.startsWith("WARNING: Using incubator modules")
+                && !l.equals("INFO: checkprop: Vector API kernels")).toList();
     }
 
     /** Every file of {@code dir} with its bytes. */
