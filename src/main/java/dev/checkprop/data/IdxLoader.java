@@ -81,6 +81,11 @@ public final class IdxLoader {
             Dataset.checkInferredClasses(y, classes, i -> labels + " offset " + (labelLayout.dataOffset
                     + (long) i * labelLayout.type.bytes) + " (sample " + i + ")");
             return Dataset.adoptClassification(x, rowWidth, y, classes);
+        } catch (DataFormatException | java.nio.file.NoSuchFileException e) {
+            throw e;
+        } catch (IOException e) {
+            // "Is a directory", "Input/output error": which of the two files?
+            throw new IOException(images + " / " + labels + ": cannot read: " + dev.checkprop.io.AtomicFiles.reason(e), e);
         }
     }
 

@@ -33,12 +33,15 @@ import java.util.TreeMap;
  * The reader is strict, like the reference implementation, and fails with a
  * {@link SafeTensorsException} naming the file and the tensor, key or offset concerned, never with
  * another exception or an out-of-memory: the header must be at most {@value #MAX_HEADER_BYTES}
- * bytes of valid UTF-8 holding one JSON object (only whitespace may follow it), nested at most 64
+ * bytes (and at most an eighth of the usable heap, with one entry per 512 bytes of it: the figures
+ * are in the message) of valid UTF-8 holding one JSON object (only whitespace may follow it), nested at most 64
  * deep, without duplicate keys; dtypes must be those of {@link DType}; shapes at most 1024
  * non-negative dimensions each at most {@code 2^31-1}; each tensor's byte span must match its
  * shape and dtype; and the tensors must cover the data section exactly, without overlap, gap or
  * trailing bytes. Unknown fields inside a tensor entry are ignored, as the reference does. Files
- * must be smaller than 2 GiB ({@value #MAX_FILE_BYTES} bytes at most).
+ * must be smaller than 2 GiB ({@value #MAX_FILE_BYTES} bytes at most), and a file's data section
+ * must fit the usable heap ({@link dev.checkprop.memory.HeapBudget#usable()}), checked before any
+ * tensor is allocated. F32 tensors are read straight into float arrays.
  *
  * <h2>Writing</h2>
  * The writer produces what the reference writer produces: compact JSON padded with spaces so the

@@ -74,6 +74,12 @@ class AtomicFilesTest {
     }
 
     @Test
+    void readingADirectoryNamesIt() {
+        IOException e = assertThrows(IOException.class, () -> SafeTensors.read(dir));
+        assertEquals(dir + ": cannot read: Is a directory", e.getMessage());
+    }
+
+    @Test
     void aSymbolicLinkKeepsPointingAtTheNewContents() throws IOException {
         Path real = dir.resolve("real.bin");
         Files.write(real, new byte[] {1});
