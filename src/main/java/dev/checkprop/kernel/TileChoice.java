@@ -61,33 +61,29 @@ final class TileChoice {
     }
 
     /**
-     * Median nanoseconds of {@value #CALLS} products with the wide set [0] and the narrow set [1].
-     * Both are first run alternately until C2 has compiled them, recognised by the time of a round
-     * no longer falling (the JIT compiles in the background, so a fixed count of warm-up calls can
-     * end before the compiled code is installed); then five timed rounds each, alternating, so that
-     * a slow period of a shared machine falls on both.
+     * Median nanoseconds of {@value #CALLS} products with the wide set [0] and the narrow set [1],
+     * measured after {@link #warm} has had C2 compile both.
      */
     private static long[] measure() {
-        final float[] a = new float[M * K];
-        final float[] b = new float[K * N];
-        final float[] c = new float[M * N];
-        for (int i = 0; i < a.length; i++) {
+        final float[] a = new float[BIG];
+        final float[] b = new float[BIG];
+        final float[] c = new float[BIG];
+        final float[] bias = new float[BIG];
+        for (int i = 0; i < BIG; i++) {
             a[i] = (i % 7) * 0.125f - 0.375f;
-        }
-        for (int i = 0; i < b.length; i++) {
             b[i] = (i % 5) * 0.25f - 0.5f;
+            bias[i] = (i % 3) * 0.5f;
         }
-        // Single calls of a short reduction while the code is interpreted (C2 compiles a tile after
-        // about 600 calls, whatever their length, so short calls get there sooner); then of the
-        // timed length, since the first long call may still deoptimize and recompile.
-        final long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
-        warm(WARM_K, a, b, c, deadline);
-        warm(K, a, b, c, deadline);
+        warm(a, b, c, bias, System.nanoTime() + WARM_UP_LIMIT_NANOS);
         final int rounds = 5;
         final long[][] times = new long[2][rounds];
         for (int r = 0; r < rounds; r++) {
             for (int set = 0; set < 2; set++) {
-                times[set][r] = round(set == 0, CALLS, K, a, b, c);
+                final long t0 = System.nanoTime();
+                for (int i = 0; i < CALLS; i++) {
+                    VectorKernels.gemm(set == 0, true, 0, M, 0, N, K, a, K, 1, b, N, c, N, null);
+                }
+                times[set][r] = System.nanoTime() - t0;
             }
         }
         java.util.Arrays.sort(times[0]);
@@ -95,30 +91,57 @@ final class TileChoice {
         return new long[] {Math.max(1, times[0][rounds / 2]), Math.max(1, times[1][rounds / 2])};
     }
 
+    /** Floats in each scratch operand of the warm-up: room for a 264-step reduction over 512 columns. */
+    private static final int BIG = 264 * 512;
+    private static final int WIDE_B = 512;
+
     /**
-     * Single calls with both sets, alternately, until each has run 20 calls in a row within 1.25x
-     * of its fastest: compiled by C2 and installed.
+     * Runs both sets, alternately, through every path of the product (bias or none, flushing or
+     * not, one block of the reduction or several, packed operands, column and row remainders, the
+     * four-vector and narrower-than-a-vector batches, several row blocks) until each set has done
+     * 10 tours in a row within 1.25x of its fastest: compiled by C2 and installed. Every branch is
+     * taken while the JIT profiles, because C2 compiles a branch never taken as a trap that
+     * deoptimizes the method when it is first taken, back to the interpreter, where the Vector API
+     * allocates and runs a hundred times slower until the method is compiled again. Short
+     * reductions, because what triggers compilation is the number of calls, not their length.
      */
-    private static void warm(int k, float[] a, float[] b, float[] c, long deadline) {
+    private static void warm(float[] a, float[] b, float[] c, float[] bias, long deadline) {
         final long[] best = {Long.MAX_VALUE, Long.MAX_VALUE};
         final int[] steady = new int[2];
-        while ((steady[0] < 20 || steady[1] < 20) && System.nanoTime() < deadline) {
+        final int lanes = VectorKernels.lanes();
+        for (int tour = 0; (steady[0] < 10 || steady[1] < 10) && System.nanoTime() < deadline; tour++) {
             for (int set = 0; set < 2; set++) {
-                final long t = round(set == 0, 1, k, a, b, c);
-                best[set] = Math.min(best[set], t);
-                steady[set] = t * 4 <= best[set] * 5 ? steady[set] + 1 : 0;
+                final boolean wide = set == 0;
+                final long t0 = System.nanoTime();
+                final int k = WARM_K;
+                VectorKernels.gemm(wide, true, 0, M, 0, N, k, a, k, 1, b, N, c, N, null);
+                VectorKernels.gemm(wide, false, 0, M, 0, N, k, a, k, 1, b, N, c, N, bias);
+                // row remainders and several row blocks; 7 vectors and a tail; 5 vectors
+                VectorKernels.gemm(wide, true, 0, 2 * M + 7, 0, 7 * lanes + 5, k, a, k, 1, b, 8 * lanes, c,
+                        8 * lanes, bias);
+                VectorKernels.gemm(wide, true, 3, M + 3, 0, 5 * lanes, k, a, k, 1, b, 5 * lanes, c, 5 * lanes, null);
+                // a batch of four vectors; narrower than one vector
+                VectorKernels.gemm(wide, true, 0, M + 1, 0, 4 * lanes, k, a, k, 1, b, 4 * lanes, c, 4 * lanes, bias);
+                VectorKernels.gemm(wide, true, 0, 9, 1, 1 + lanes / 2, k, a, k, 1, b, lanes, c, lanes, null);
+                // B and A packed (strides of 512 floats)
+                VectorKernels.gemm(wide, true, 0, M, 0, N, k, a, k, 1, b, WIDE_B, c, WIDE_B, bias);
+                VectorKernels.gemm(wide, true, 0, M, 0, N, k, a, 1, WIDE_B, b, N, c, N, null);
+                if (tour % 4 == 0) {
+                    // several blocks of the reduction: the partial sums stored and reloaded
+                    VectorKernels.gemm(wide, true, 0, M, 0, N, LONG_K, a, LONG_K, 1, b, N, c, N, bias);
+                }
+                final long t = System.nanoTime() - t0;
+                if (tour % 4 != 0) {
+                    best[set] = Math.min(best[set], t);
+                    steady[set] = t * 4 <= best[set] * 5 ? steady[set] + 1 : 0;
+                }
             }
         }
     }
 
+    /** A reduction of more than one cache block. */
+    private static final int LONG_K = 264;
+
     /** Give up waiting for the JIT after this long and measure what runs by then. */
     private static final long WARM_UP_LIMIT_NANOS = 2_000_000_000L;
-
-    private static long round(boolean wide, int calls, int k, float[] a, float[] b, float[] c) {
-        final long t0 = System.nanoTime();
-        for (int i = 0; i < calls; i++) {
-            VectorKernels.gemm(wide, true, 0, M, 0, N, k, a, K, 1, b, N, c, N, null);
-        }
-        return System.nanoTime() - t0;
-    }
 }

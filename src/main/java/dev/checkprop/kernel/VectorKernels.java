@@ -117,6 +117,11 @@ final class VectorKernels extends GemmKernels {
         return new VectorKernels(wide, flush);
     }
 
+    /** Lanes per vector on this JVM. */
+    static int lanes() {
+        return L;
+    }
+
     private boolean wide() {
         return wideSet == null ? Tuned.CHOICE.wide() : wideSet;
     }
@@ -284,7 +289,6 @@ final class VectorKernels extends GemmKernels {
             panel1(m0, m1, n, n, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
         }
     }
-
     /** Columns {@code [n, n + 2L)} with the narrow set's 6 x 2 tiles. */
     private static void panel2n(int m0, int m1, int n, int bn, int p0, int p1, boolean first,
                                 float[] a, int ab, int aRow, int aCol, float[] b, int ldb, float[] c, int ldc,
@@ -311,18 +315,18 @@ final class VectorKernels extends GemmKernels {
         final int c3 = c2 + ldc;
         final int c4 = c3 + ldc;
         final int c5 = c4 + ldc;
-        FloatVector s00 = start(first, bias, m, c, c0);
-        FloatVector s01 = start(first, bias, m, c, c0 + L);
-        FloatVector s10 = start(first, bias, m + 1, c, c1);
-        FloatVector s11 = start(first, bias, m + 1, c, c1 + L);
-        FloatVector s20 = start(first, bias, m + 2, c, c2);
-        FloatVector s21 = start(first, bias, m + 2, c, c2 + L);
-        FloatVector s30 = start(first, bias, m + 3, c, c3);
-        FloatVector s31 = start(first, bias, m + 3, c, c3 + L);
-        FloatVector s40 = start(first, bias, m + 4, c, c4);
-        FloatVector s41 = start(first, bias, m + 4, c, c4 + L);
-        FloatVector s50 = start(first, bias, m + 5, c, c5);
-        FloatVector s51 = start(first, bias, m + 5, c, c5 + L);
+        FloatVector s00 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0));
+        FloatVector s01 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + L));
+        FloatVector s10 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1));
+        FloatVector s11 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + L));
+        FloatVector s20 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2));
+        FloatVector s21 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + L));
+        FloatVector s30 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3));
+        FloatVector s31 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + L));
+        FloatVector s40 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4));
+        FloatVector s41 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4 + L));
+        FloatVector s50 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5));
+        FloatVector s51 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5 + L));
         final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
@@ -429,30 +433,30 @@ final class VectorKernels extends GemmKernels {
         final int c3 = c2 + ldc;
         final int c4 = c3 + ldc;
         final int c5 = c4 + ldc;
-        FloatVector s00 = start(first, bias, m, c, c0);
-        FloatVector s01 = start(first, bias, m, c, c0 + L);
-        FloatVector s02 = start(first, bias, m, c, c0 + 2 * L);
-        FloatVector s03 = start(first, bias, m, c, c0 + 3 * L);
-        FloatVector s10 = start(first, bias, m + 1, c, c1);
-        FloatVector s11 = start(first, bias, m + 1, c, c1 + L);
-        FloatVector s12 = start(first, bias, m + 1, c, c1 + 2 * L);
-        FloatVector s13 = start(first, bias, m + 1, c, c1 + 3 * L);
-        FloatVector s20 = start(first, bias, m + 2, c, c2);
-        FloatVector s21 = start(first, bias, m + 2, c, c2 + L);
-        FloatVector s22 = start(first, bias, m + 2, c, c2 + 2 * L);
-        FloatVector s23 = start(first, bias, m + 2, c, c2 + 3 * L);
-        FloatVector s30 = start(first, bias, m + 3, c, c3);
-        FloatVector s31 = start(first, bias, m + 3, c, c3 + L);
-        FloatVector s32 = start(first, bias, m + 3, c, c3 + 2 * L);
-        FloatVector s33 = start(first, bias, m + 3, c, c3 + 3 * L);
-        FloatVector s40 = start(first, bias, m + 4, c, c4);
-        FloatVector s41 = start(first, bias, m + 4, c, c4 + L);
-        FloatVector s42 = start(first, bias, m + 4, c, c4 + 2 * L);
-        FloatVector s43 = start(first, bias, m + 4, c, c4 + 3 * L);
-        FloatVector s50 = start(first, bias, m + 5, c, c5);
-        FloatVector s51 = start(first, bias, m + 5, c, c5 + L);
-        FloatVector s52 = start(first, bias, m + 5, c, c5 + 2 * L);
-        FloatVector s53 = start(first, bias, m + 5, c, c5 + 3 * L);
+        FloatVector s00 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0));
+        FloatVector s01 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + L));
+        FloatVector s02 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + 2 * L));
+        FloatVector s03 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + 3 * L));
+        FloatVector s10 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1));
+        FloatVector s11 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + L));
+        FloatVector s12 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + 2 * L));
+        FloatVector s13 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + 3 * L));
+        FloatVector s20 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2));
+        FloatVector s21 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + L));
+        FloatVector s22 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + 2 * L));
+        FloatVector s23 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + 3 * L));
+        FloatVector s30 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3));
+        FloatVector s31 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + L));
+        FloatVector s32 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + 2 * L));
+        FloatVector s33 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + 3 * L));
+        FloatVector s40 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4));
+        FloatVector s41 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4 + L));
+        FloatVector s42 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4 + 2 * L));
+        FloatVector s43 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4 + 3 * L));
+        FloatVector s50 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5));
+        FloatVector s51 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5 + L));
+        FloatVector s52 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5 + 2 * L));
+        FloatVector s53 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5 + 3 * L));
         final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
@@ -550,22 +554,22 @@ final class VectorKernels extends GemmKernels {
         final int c5 = c4 + ldc;
         final int c6 = c5 + ldc;
         final int c7 = c6 + ldc;
-        FloatVector s00 = start(first, bias, m, c, c0);
-        FloatVector s01 = start(first, bias, m, c, c0 + L);
-        FloatVector s10 = start(first, bias, m + 1, c, c1);
-        FloatVector s11 = start(first, bias, m + 1, c, c1 + L);
-        FloatVector s20 = start(first, bias, m + 2, c, c2);
-        FloatVector s21 = start(first, bias, m + 2, c, c2 + L);
-        FloatVector s30 = start(first, bias, m + 3, c, c3);
-        FloatVector s31 = start(first, bias, m + 3, c, c3 + L);
-        FloatVector s40 = start(first, bias, m + 4, c, c4);
-        FloatVector s41 = start(first, bias, m + 4, c, c4 + L);
-        FloatVector s50 = start(first, bias, m + 5, c, c5);
-        FloatVector s51 = start(first, bias, m + 5, c, c5 + L);
-        FloatVector s60 = start(first, bias, m + 6, c, c6);
-        FloatVector s61 = start(first, bias, m + 6, c, c6 + L);
-        FloatVector s70 = start(first, bias, m + 7, c, c7);
-        FloatVector s71 = start(first, bias, m + 7, c, c7 + L);
+        FloatVector s00 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0));
+        FloatVector s01 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + L));
+        FloatVector s10 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1));
+        FloatVector s11 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + L));
+        FloatVector s20 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2));
+        FloatVector s21 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + L));
+        FloatVector s30 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3));
+        FloatVector s31 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + L));
+        FloatVector s40 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4));
+        FloatVector s41 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4 + L));
+        FloatVector s50 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5));
+        FloatVector s51 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5 + L));
+        FloatVector s60 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 6]) : FloatVector.fromArray(S, c, c6));
+        FloatVector s61 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 6]) : FloatVector.fromArray(S, c, c6 + L));
+        FloatVector s70 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 7]) : FloatVector.fromArray(S, c, c7));
+        FloatVector s71 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 7]) : FloatVector.fromArray(S, c, c7 + L));
         final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
@@ -629,14 +633,14 @@ final class VectorKernels extends GemmKernels {
         final int c1 = c0 + ldc;
         final int c2 = c1 + ldc;
         final int c3 = c2 + ldc;
-        FloatVector s00 = start(first, bias, m, c, c0);
-        FloatVector s01 = start(first, bias, m, c, c0 + L);
-        FloatVector s10 = start(first, bias, m + 1, c, c1);
-        FloatVector s11 = start(first, bias, m + 1, c, c1 + L);
-        FloatVector s20 = start(first, bias, m + 2, c, c2);
-        FloatVector s21 = start(first, bias, m + 2, c, c2 + L);
-        FloatVector s30 = start(first, bias, m + 3, c, c3);
-        FloatVector s31 = start(first, bias, m + 3, c, c3 + L);
+        FloatVector s00 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0));
+        FloatVector s01 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + L));
+        FloatVector s10 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1));
+        FloatVector s11 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + L));
+        FloatVector s20 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2));
+        FloatVector s21 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + L));
+        FloatVector s30 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3));
+        FloatVector s31 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + L));
         final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
@@ -673,8 +677,8 @@ final class VectorKernels extends GemmKernels {
     private static void tile1x2(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         final int c0 = m * ldc + n;
-        FloatVector s00 = start(first, bias, m, c, c0);
-        FloatVector s01 = start(first, bias, m, c, c0 + L);
+        FloatVector s00 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0));
+        FloatVector s01 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + L));
         final int a0 = ab + m * aRow;
         for (int p = p0; p < p1; p++) {
             final int bo = p * ldb + bn;
@@ -705,17 +709,6 @@ final class VectorKernels extends GemmKernels {
         }
     }
 
-    /**
-     * The starting accumulator of one row: {@code init(m)} for the first block of the chain, the
-     * stored partial sum for the following ones.
-     */
-    private static FloatVector start(boolean first, float[] bias, int m, float[] c, int off) {
-        if (first) {
-            return bias == null ? FloatVector.zero(S) : FloatVector.broadcast(S, bias[m]);
-        }
-        return FloatVector.fromArray(S, c, off);
-    }
-
     /** The main micro-kernel: rows {@code m..m+7}, vectors at {@code n, n+L, n+2L}. */
     private static void tile8x3(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
@@ -727,30 +720,30 @@ final class VectorKernels extends GemmKernels {
         final int c5 = c4 + ldc;
         final int c6 = c5 + ldc;
         final int c7 = c6 + ldc;
-        FloatVector s00 = start(first, bias, m, c, c0);
-        FloatVector s01 = start(first, bias, m, c, c0 + L);
-        FloatVector s02 = start(first, bias, m, c, c0 + 2 * L);
-        FloatVector s10 = start(first, bias, m + 1, c, c1);
-        FloatVector s11 = start(first, bias, m + 1, c, c1 + L);
-        FloatVector s12 = start(first, bias, m + 1, c, c1 + 2 * L);
-        FloatVector s20 = start(first, bias, m + 2, c, c2);
-        FloatVector s21 = start(first, bias, m + 2, c, c2 + L);
-        FloatVector s22 = start(first, bias, m + 2, c, c2 + 2 * L);
-        FloatVector s30 = start(first, bias, m + 3, c, c3);
-        FloatVector s31 = start(first, bias, m + 3, c, c3 + L);
-        FloatVector s32 = start(first, bias, m + 3, c, c3 + 2 * L);
-        FloatVector s40 = start(first, bias, m + 4, c, c4);
-        FloatVector s41 = start(first, bias, m + 4, c, c4 + L);
-        FloatVector s42 = start(first, bias, m + 4, c, c4 + 2 * L);
-        FloatVector s50 = start(first, bias, m + 5, c, c5);
-        FloatVector s51 = start(first, bias, m + 5, c, c5 + L);
-        FloatVector s52 = start(first, bias, m + 5, c, c5 + 2 * L);
-        FloatVector s60 = start(first, bias, m + 6, c, c6);
-        FloatVector s61 = start(first, bias, m + 6, c, c6 + L);
-        FloatVector s62 = start(first, bias, m + 6, c, c6 + 2 * L);
-        FloatVector s70 = start(first, bias, m + 7, c, c7);
-        FloatVector s71 = start(first, bias, m + 7, c, c7 + L);
-        FloatVector s72 = start(first, bias, m + 7, c, c7 + 2 * L);
+        FloatVector s00 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0));
+        FloatVector s01 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + L));
+        FloatVector s02 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + 2 * L));
+        FloatVector s10 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1));
+        FloatVector s11 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + L));
+        FloatVector s12 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + 2 * L));
+        FloatVector s20 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2));
+        FloatVector s21 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + L));
+        FloatVector s22 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + 2 * L));
+        FloatVector s30 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3));
+        FloatVector s31 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + L));
+        FloatVector s32 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + 2 * L));
+        FloatVector s40 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4));
+        FloatVector s41 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4 + L));
+        FloatVector s42 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4 + 2 * L));
+        FloatVector s50 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5));
+        FloatVector s51 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5 + L));
+        FloatVector s52 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5 + 2 * L));
+        FloatVector s60 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 6]) : FloatVector.fromArray(S, c, c6));
+        FloatVector s61 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 6]) : FloatVector.fromArray(S, c, c6 + L));
+        FloatVector s62 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 6]) : FloatVector.fromArray(S, c, c6 + 2 * L));
+        FloatVector s70 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 7]) : FloatVector.fromArray(S, c, c7));
+        FloatVector s71 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 7]) : FloatVector.fromArray(S, c, c7 + L));
+        FloatVector s72 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 7]) : FloatVector.fromArray(S, c, c7 + 2 * L));
         final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
@@ -831,18 +824,18 @@ final class VectorKernels extends GemmKernels {
         final int c1 = c0 + ldc;
         final int c2 = c1 + ldc;
         final int c3 = c2 + ldc;
-        FloatVector s00 = start(first, bias, m, c, c0);
-        FloatVector s01 = start(first, bias, m, c, c0 + L);
-        FloatVector s02 = start(first, bias, m, c, c0 + 2 * L);
-        FloatVector s10 = start(first, bias, m + 1, c, c1);
-        FloatVector s11 = start(first, bias, m + 1, c, c1 + L);
-        FloatVector s12 = start(first, bias, m + 1, c, c1 + 2 * L);
-        FloatVector s20 = start(first, bias, m + 2, c, c2);
-        FloatVector s21 = start(first, bias, m + 2, c, c2 + L);
-        FloatVector s22 = start(first, bias, m + 2, c, c2 + 2 * L);
-        FloatVector s30 = start(first, bias, m + 3, c, c3);
-        FloatVector s31 = start(first, bias, m + 3, c, c3 + L);
-        FloatVector s32 = start(first, bias, m + 3, c, c3 + 2 * L);
+        FloatVector s00 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0));
+        FloatVector s01 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + L));
+        FloatVector s02 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + 2 * L));
+        FloatVector s10 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1));
+        FloatVector s11 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + L));
+        FloatVector s12 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + 2 * L));
+        FloatVector s20 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2));
+        FloatVector s21 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + L));
+        FloatVector s22 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + 2 * L));
+        FloatVector s30 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3));
+        FloatVector s31 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + L));
+        FloatVector s32 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + 2 * L));
         final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
@@ -888,9 +881,9 @@ final class VectorKernels extends GemmKernels {
     private static void tile1x3(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         final int c0 = m * ldc + n;
-        FloatVector s0 = start(first, bias, m, c, c0);
-        FloatVector s1 = start(first, bias, m, c, c0 + L);
-        FloatVector s2 = start(first, bias, m, c, c0 + 2 * L);
+        FloatVector s0 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0));
+        FloatVector s1 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + L));
+        FloatVector s2 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + 2 * L));
         final int a0 = ab + m * aRow;
         for (int p = p0; p < p1; p++) {
             final int bo = p * ldb + bn;
@@ -915,14 +908,14 @@ final class VectorKernels extends GemmKernels {
         final int c5 = c4 + ldc;
         final int c6 = c5 + ldc;
         final int c7 = c6 + ldc;
-        FloatVector s0 = start(first, bias, m, c, c0);
-        FloatVector s1 = start(first, bias, m + 1, c, c1);
-        FloatVector s2 = start(first, bias, m + 2, c, c2);
-        FloatVector s3 = start(first, bias, m + 3, c, c3);
-        FloatVector s4 = start(first, bias, m + 4, c, c4);
-        FloatVector s5 = start(first, bias, m + 5, c, c5);
-        FloatVector s6 = start(first, bias, m + 6, c, c6);
-        FloatVector s7 = start(first, bias, m + 7, c, c7);
+        FloatVector s0 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0));
+        FloatVector s1 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1));
+        FloatVector s2 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2));
+        FloatVector s3 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3));
+        FloatVector s4 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4));
+        FloatVector s5 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5));
+        FloatVector s6 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 6]) : FloatVector.fromArray(S, c, c6));
+        FloatVector s7 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 7]) : FloatVector.fromArray(S, c, c7));
         final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
@@ -960,10 +953,10 @@ final class VectorKernels extends GemmKernels {
         final int c1 = c0 + ldc;
         final int c2 = c1 + ldc;
         final int c3 = c2 + ldc;
-        FloatVector s0 = start(first, bias, m, c, c0);
-        FloatVector s1 = start(first, bias, m + 1, c, c1);
-        FloatVector s2 = start(first, bias, m + 2, c, c2);
-        FloatVector s3 = start(first, bias, m + 3, c, c3);
+        FloatVector s0 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0));
+        FloatVector s1 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1));
+        FloatVector s2 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2));
+        FloatVector s3 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3));
         final int a0 = ab + m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
@@ -986,7 +979,7 @@ final class VectorKernels extends GemmKernels {
     private static void tile1x1(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
         final int c0 = m * ldc + n;
-        FloatVector s0 = start(first, bias, m, c, c0);
+        FloatVector s0 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0));
         final int a0 = ab + m * aRow;
         for (int p = p0; p < p1; p++) {
             s0 = FloatVector.broadcast(S, a[a0 + p * aCol]).fma(FloatVector.fromArray(S, b, p * ldb + bn), s0);
@@ -1013,7 +1006,7 @@ final class VectorKernels extends GemmKernels {
         }
         for (; m < m1; m++) {
             final int am = m * aRow;
-            FloatVector s0 = start(true, bias, m, c, 0);
+            FloatVector s0 = FloatVector.broadcast(S, bias == null ? 0f : bias[m]);
             for (int p = 0; p < pVec; p++) {
                 s0 = FloatVector.broadcast(S, a[am + p * aCol]).fma(FloatVector.fromArray(S, b, p * ldb + n0), s0);
             }
@@ -1024,10 +1017,10 @@ final class VectorKernels extends GemmKernels {
     /** Four rows of {@link #gemmNarrow}: 4 chains of 4-cycle FMAs, enough to hide most latency. */
     private static void narrow4(boolean flush, int m, int n0, int n1, int pVec, int kDim, float[] a, int aRow, int aCol,
                                 float[] b, int ldb, float[] c, int ldc, float[] bias) {
-        FloatVector s0 = start(true, bias, m, c, 0);
-        FloatVector s1 = start(true, bias, m + 1, c, 0);
-        FloatVector s2 = start(true, bias, m + 2, c, 0);
-        FloatVector s3 = start(true, bias, m + 3, c, 0);
+        FloatVector s0 = FloatVector.broadcast(S, bias == null ? 0f : bias[m]);
+        FloatVector s1 = FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]);
+        FloatVector s2 = FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]);
+        FloatVector s3 = FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]);
         final int a0 = m * aRow;
         final int a1 = a0 + aRow;
         final int a2 = a1 + aRow;
