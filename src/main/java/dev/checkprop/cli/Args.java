@@ -23,6 +23,24 @@ final class Args {
         return threads;
     }
 
+    /**
+     * Refuses input files that together cannot be held: each file's bytes once loaded (times
+     * {@code copies[i]} for files copied on reading, like a direction into gradient-shaped arrays),
+     * before the first is read. Each reader checks its own file too; this catches the sum.
+     */
+    static void filesFit(String[] options, java.nio.file.Path[] files, int[] copies) throws java.io.IOException {
+        double bytes = 0;
+        StringBuilder what = new StringBuilder();
+        for (int i = 0; i < files.length; i++) {
+            long size = java.nio.file.Files.size(files[i]);
+            bytes += (double) size * copies[i];
+            what.append(i == 0 ? "" : i == files.length - 1 ? " and " : ", ").append(options[i]).append(' ')
+                    .append(files[i]).append(" (").append(dev.checkprop.memory.HeapBudget.human(size))
+                    .append(copies[i] > 1 ? ", held " + copies[i] + " times" : "").append(')');
+        }
+        dev.checkprop.memory.Preflight.heap(what.toString(), bytes, "give a larger -Xmx");
+    }
+
     /** Checks {@code grad --repeat} and {@code --warmup}. */
     static void repeat(int repeat, int warmup) {
         if (repeat < 1 || repeat > MAX_REPEAT) {

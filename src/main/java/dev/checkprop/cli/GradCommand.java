@@ -68,6 +68,7 @@ final class GradCommand implements Callable<Integer> {
         new FileArgs().in("--model", model).in("--data", data).out("--out", out).out("--report", report).check();
         Args.repeat(repeat, warmup);
         int nThreads = Args.threads(threads);
+        Args.filesFit(new String[] {"--model", "--data"}, new Path[] {model, data}, new int[] {1, 1});
         Loss lossFn = Loss.parse(loss);
         Network net = ModelFile.load(model);
         Batch batch = Inputs.batchFor(net, model, data, lossFn);

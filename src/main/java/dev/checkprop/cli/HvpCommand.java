@@ -70,6 +70,8 @@ public final class HvpCommand implements Callable<Integer> {
         new FileArgs().in("--model", model).in("--data", data).in("--vector", vector).out("--out", out)
                 .out("--report", report).check();
         int nThreads = Args.threads(threads);
+        // The direction is read, then copied into parameter-shaped arrays: twice its size at its peak.
+        Args.filesFit(new String[] {"--model", "--data", "--vector"}, new Path[] {model, data, vector}, new int[] {1, 1, 2});
         Loss lossFn = Loss.parse(loss);
         var planner = Planners.parse(plan);
         Network net = ModelFile.load(model);

@@ -70,8 +70,13 @@ class MemoryCasesTest {
         ModelFile.save(net, m);
         Path d = data(4, 64, 10);
         long tensors = 4 * net.parameterCount();
+        // The reader's own check: before any tensor is allocated.
         refused(dir, "64m", m + ": its " + tensors + " bytes of tensors need 24.7 MiB of heap but this JVM can give 19.2 MiB"
                         + " (-Xmx 64.0 MiB less a 20% + 32 MiB margin); give a larger -Xmx",
+                "eval", "--model", m.toString(), "--task", "spirals", "--samples", "10");
+        // grad's, of all its inputs together, before the first is read.
+        refused(dir, "64m", "--model " + m + " (24.7 MiB) and --data " + d + " (1.3 KiB) need 24.7 MiB of heap but this JVM"
+                        + " can give 19.2 MiB (-Xmx 64.0 MiB less a 20% + 32 MiB margin); give a larger -Xmx",
                 "grad", "--model", m.toString(), "--data", d.toString(), "--loss", "mse", "--out", dir.resolve("g").toString());
     }
 
