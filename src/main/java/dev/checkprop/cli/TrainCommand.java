@@ -238,6 +238,18 @@ final class TrainCommand implements Callable<Integer> {
             stats = trainer.executor().lastRun();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
+        // The last update can overflow without a gradient left to notice it: check before anything is written.
+        try {
+            net.checkFinite();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("non-finite result: after training " + e.getMessage()
+                    + " (the last update overflowed; lower --lr); nothing was written");
+        }
+        if (!Double.isFinite(trainEval.loss()) || !Double.isFinite(heldEval.loss())) {
+            throw dev.checkprop.exec.NonFiniteException.forLoss(net, Double.isFinite(trainEval.loss())
+                    ? split.heldOut().toBatch() : train.toBatch(), loss,
+                    Double.isFinite(trainEval.loss()) ? heldEval.loss() : trainEval.loss());
+        }
         if (save != null) {
             ModelFile.save(net, save);
         }

@@ -64,6 +64,14 @@ final class NonFiniteCheck {
         int layer = firstNonFiniteActivation(net, data);
         if (layer > 0) {
             DenseLayer d = net.layer(layer);
+            double w = maxAbs(d.weights(), d.bias());
+            if (!Double.isFinite(w)) {
+                // Not an overflow in the pass: the parameters themselves (a training update overflowed).
+                return new NonFiniteException(layer, String.format(Locale.ROOT,
+                        "non-finite result: layer %d (layers.%d, %s %s) has NaN or infinite parameters (did an update"
+                                + " overflow? lower the learning rate); the loss is %s and nothing was written",
+                        layer, layer - 1, d.kind().fileName(), d.activation().fileName(), value));
+            }
             return new NonFiniteException(layer, String.format(Locale.ROOT,
                     "non-finite result: the forward pass overflows at layer %d (layers.%d, %s %s, %d x %d weights"
                             + " up to |w| = %.3g): its output a^%d is NaN or infinite although its input is finite;"

@@ -106,6 +106,19 @@ class NonFiniteCliTest {
     }
 
     @Test
+    void anOverflowingLastUpdateIsCaughtBeforeTheSave() throws IOException {
+        Path save = dir.resolve("trained.safetensors");
+        // One step of 16 samples: the update by 1e39 x gradient leaves infinite weights.
+        Result res = run("train", "--samples", "20", "--blocks", "2", "--width", "8", "--optimizer", "sgd", "--lr", "1e39",
+                "--epochs", "1", "--batch", "16", "--save", save.toString(), "--no-progress");
+        assertEquals(Main.EXIT_ERROR, res.code(), res.out() + res.err());
+        assertEquals("checkprop: non-finite result: layer 1 (layers.0, dense relu) has NaN or infinite parameters (did an"
+                + " update overflow? lower the learning rate); the loss is NaN and nothing was written" + System.lineSeparator(),
+                res.err());
+        assertFalse(Files.exists(save));
+    }
+
+    @Test
     void divergingTrainingStopsWithoutSaving() throws IOException {
         Path save = dir.resolve("trained.safetensors");
         Result res = run("train", "--samples", "64", "--blocks", "2", "--width", "8", "--optimizer", "sgd", "--lr", "1e30",
