@@ -58,8 +58,11 @@ final class DemoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--plans names " + (plans.isEmpty() ? "no plan" : "an empty plan")
                     + " (expected plans separated by commas, e.g. full,sqrt,binomial:8)");
         }
-        java.util.List<dev.checkprop.plan.Planner> planners = plans.stream().map(Planners::parse).toList();
+        plans.forEach(Planners::parse); // every plan name is checked before the network is built
         int nThreads = Args.threads(threads);
+        // Weights, the reference gradient and the current one; then x and y.
+        dev.checkprop.memory.Preflight.chain("--layers " + layers + " --width " + width, width, width, Math.max(0, layers - 2L), width, 3);
+        dev.checkprop.memory.Preflight.dataset("--batch " + batch + " --width " + width, batch, 2L * width, 1);
         Network net = Network.builder(width).dense(layers, width, Activation.TANH).build(seed);
         float[] x = new float[batch * width];
         float[] y = new float[batch * width];
@@ -78,6 +81,13 @@ final class DemoCommand implements Callable<Integer> {
         double fullSeconds = Double.NaN;
         for (String spec : plans) {
             Plan p = Planners.parse(spec).plan(layers);
+            try {
+                dev.checkprop.memory.HeapBudget.check(p.name(), dev.checkprop.memory.MemoryModel.predict(net, p, batch, false,
+                        new long[0], dev.checkprop.memory.ArrayLayout.current().heapFootprint()));
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("--plans " + spec + ": " + e.getMessage()
+                        + " (leave it out of --plans, or use a smaller --batch)", e);
+            }
             Gradients g = Gradients.zerosLike(net);
             double seconds;
             RunStats r;

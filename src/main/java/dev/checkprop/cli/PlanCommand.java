@@ -48,6 +48,8 @@ final class PlanCommand implements Callable<Integer> {
         if (budget) {
             dev.checkprop.memory.Preflight.arrayLength("--width " + width + " x --batch " + batch + ": one activation",
                     (long) width * batch);
+            // The chain holds a size and a cost per layer before the planner starts.
+            dev.checkprop.memory.Preflight.heap("--layers " + layers + ": the chain of sizes and costs", 16.0 * layers);
             long bytes = dev.checkprop.memory.ArrayLayout.current().floatArray((long) width * batch);
             p = planner.plan(dev.checkprop.plan.Chain.uniform(layers, bytes, 2L * batch * width * width));
         } else {

@@ -130,6 +130,17 @@ class MemoryCasesTest {
     }
 
     @Test
+    void demoAndBudgetPlanningCheckTheHeapFirst() throws Exception {
+        refused(dir, "256m", "--layers 100000 --width 512: 26265600000 parameters, 3 copies (weights, gradients, optimizer"
+                        + " state) need 293.6 GiB of heap but this JVM can give 172.8 MiB (-Xmx 256.0 MiB less a 20% + 32 MiB"
+                        + " margin); make the problem smaller or give a larger -Xmx",
+                "demo", "--layers", "100000", "--width", "512", "--batch", "512");
+        refused(dir, "256m", "--layers 2000000000: the chain of sizes and costs need 29.8 GiB of heap but this JVM can give"
+                        + " 172.8 MiB (-Xmx 256.0 MiB less a 20% + 32 MiB margin); make the problem smaller or give a larger -Xmx",
+                "plan", "--layers", "2000000000", "--plan", "budget:1GiB", "--width", "4", "--batch", "4");
+    }
+
+    @Test
     void aRepeatCountBeyondTheLimitIsRefusedBeforeLoading() throws Exception {
         Path m = dir.resolve("m.safetensors");
         ModelFile.save(Network.builder(4).dense(2, Activation.IDENTITY).build(1), m);
