@@ -143,5 +143,5 @@ final class TileChoice {
     private static final int LONG_K = 264;
 
     /** Give up waiting for the JIT after this long and measure what runs by then. */
-    private static final long WARM_UP_LIMIT_NANOS = 2_000_000_000L;
+    private static final long WARM_UP_LIMIT_NANOS = 1_000_000_000L;
 }

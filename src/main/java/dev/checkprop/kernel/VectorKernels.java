@@ -2,7 +2,6 @@ package dev.checkprop.kernel;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -376,19 +375,31 @@ final class VectorKernels extends GemmKernels {
         for (int m = m0; m < m1; m++) {
             final int row = m * ldc;
             for (int n = n0; n < n1; n += L) {
-                flush(FloatVector.fromArray(S, c, row + n)).intoArray(c, row + n);
+                // Inline (no helper taking a vector, which C2 may decline to inline and then box).
+                final IntVector bits = FloatVector.fromArray(S, c, row + n).reinterpretAsInts();
+                bits.blend(bits.and(0x80000000), bits.and(0x7fffffff).compare(VectorOperators.LT, Subnormals.MIN_NORMAL_BITS))
+                        .reinterpretAsFloats().intoArray(c, row + n);
             }
         }
     }
 
     /**
-     * {@link Subnormals#flush(float)} lane by lane: integer operations on the bits only, so that
-     * flushing never does floating-point arithmetic on a subnormal (which is what is slow).
+     * {@link Subnormals#flush(float)} over {@code x[from, to)}: integer operations on the bits only,
+     * so that flushing never does floating-point arithmetic on a subnormal (which is what is slow).
+     * A pass of its own after an element-wise function, rather than inside its loop: there, the
+     * extra call made C2 stop inlining tanh and box its result.
      */
-    static FloatVector flush(FloatVector x) {
-        final IntVector bits = x.reinterpretAsInts();
-        final VectorMask<Integer> tiny = bits.and(0x7fffffff).compare(VectorOperators.LT, Subnormals.MIN_NORMAL_BITS);
-        return bits.blend(bits.and(0x80000000), tiny).reinterpretAsFloats();
+    static void flushRange(float[] x, int from, int to) {
+        final int vectorEnd = from + S.loopBound(to - from);
+        int j = from;
+        for (; j < vectorEnd; j += L) {
+            final IntVector bits = FloatVector.fromArray(S, x, j).reinterpretAsInts();
+            bits.blend(bits.and(0x80000000), bits.and(0x7fffffff).compare(VectorOperators.LT, Subnormals.MIN_NORMAL_BITS))
+                    .reinterpretAsFloats().intoArray(x, j);
+        }
+        for (; j < to; j++) {
+            x[j] = Subnormals.flush(x[j]);
+        }
     }
 
     /** Columns {@code [n, n + 3L)}, rows {@code [m0, m1)}, steps {@code [p0, p1)}. */
@@ -1065,10 +1076,13 @@ final class VectorKernels extends GemmKernels {
         final int vectorEnd = from + S.loopBound(to - from);
         int j = from;
         for (; j < vectorEnd; j += L) {
-            put(tanh(FloatVector.fromArray(S, x, j)), x, j);
+            tanh(FloatVector.fromArray(S, x, j)).intoArray(x, j);
         }
         for (; j < to; j++) {
-            x[j] = out(MathF.tanh(x[j]));
+            x[j] = MathF.tanh(x[j]);
+        }
+        if (flush) {
+            flushRange(x, from, to);
         }
     }
 
@@ -1077,10 +1091,13 @@ final class VectorKernels extends GemmKernels {
         final int vectorEnd = from + S.loopBound(to - from);
         int j = from;
         for (; j < vectorEnd; j += L) {
-            put(sigmoid(FloatVector.fromArray(S, x, j)), x, j);
+            sigmoid(FloatVector.fromArray(S, x, j)).intoArray(x, j);
         }
         for (; j < to; j++) {
-            x[j] = out(MathF.sigmoid(x[j]));
+            x[j] = MathF.sigmoid(x[j]);
+        }
+        if (flush) {
+            flushRange(x, from, to);
         }
     }
 
@@ -1115,10 +1132,13 @@ final class VectorKernels extends GemmKernels {
         for (; j < vectorEnd; j += L) {
             final FloatVector av = FloatVector.fromArray(S, a, j);
             final FloatVector gv = FloatVector.fromArray(S, g, j);
-            put(gv.mul(av.neg().fma(av, FloatVector.broadcast(S, 1f))), g, j);
+            gv.mul(av.neg().fma(av, FloatVector.broadcast(S, 1f))).intoArray(g, j);
         }
         for (; j < to; j++) {
-            g[j] = out(g[j] * Math.fma(-a[j], a[j], 1f));
+            g[j] = g[j] * Math.fma(-a[j], a[j], 1f);
+        }
+        if (flush) {
+            flushRange(g, from, to);
         }
     }
 
@@ -1130,10 +1150,13 @@ final class VectorKernels extends GemmKernels {
         for (; j < vectorEnd; j += L) {
             final FloatVector av = FloatVector.fromArray(S, a, j);
             final FloatVector gv = FloatVector.fromArray(S, g, j);
-            put(gv.mul(av.mul(one.sub(av))), g, j);
+            gv.mul(av.mul(one.sub(av))).intoArray(g, j);
         }
         for (; j < to; j++) {
-            g[j] = out(g[j] * (a[j] * (1f - a[j])));
+            g[j] = g[j] * (a[j] * (1f - a[j]));
+        }
+        if (flush) {
+            flushRange(g, from, to);
         }
     }
 
@@ -1152,15 +1175,6 @@ final class VectorKernels extends GemmKernels {
         }
     }
 
-    /** Stores an element-wise result, flushed when this instance flushes subnormals. */
-    private void put(FloatVector v, float[] x, int j) {
-        (flush ? flush(v) : v).intoArray(x, j);
-    }
-
-    /** A scalar element-wise result, flushed when this instance flushes subnormals. */
-    private float out(float v) {
-        return flush ? Subnormals.flush(v) : v;
-    }
 
     /**
      * {@link MathF#exp} lane by lane, the same operations in the same order. The special cases,
