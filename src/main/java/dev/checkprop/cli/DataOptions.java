@@ -28,6 +28,9 @@ final class DataOptions {
         if (data == null) {
             String t = task == null ? "spirals" : task.toLowerCase(Locale.ROOT);
             // The dataset, its training/held-out split and the batcher each hold the samples once.
+            if (samples < 1) {
+                throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
+            }
             long perSample = t.equals("teacher") ? 16 + 4 : 2 + 1;
             dev.checkprop.memory.Preflight.dataset("--samples " + samples, samples, perSample, 3);
             return switch (t) {

@@ -154,7 +154,11 @@ final class TrainCommand implements Callable<Integer> {
         Network net = nb.dense(all.outputWidth(), Activation.IDENTITY).build(seed);
         Batcher batcher = new Batcher(train, batch, seed);
         long totalSteps = (long) epochs * batcher.stepsPerEpoch();
-        LearningRate rate = LearningRate.parse(schedule, lr, Math.toIntExact(totalSteps));
+        if (totalSteps > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("--epochs " + epochs + " of " + batcher.stepsPerEpoch() + " steps is "
+                    + totalSteps + " steps, more than the " + Integer.MAX_VALUE + " a learning-rate schedule counts");
+        }
+        LearningRate rate = LearningRate.parse(schedule, lr, (int) totalSteps);
         boolean hf = optimizer.equalsIgnoreCase("hessian-free");
         Optimizer opt = hf ? null : Optimizers.create(optimizer, net, rate, momentum, weightDecay);
         long[] stateLengths = hf ? hessianFreeState(net) : opt.stateArrays().stream().mapToLong(a -> a.length).toArray();
@@ -211,7 +215,10 @@ final class TrainCommand implements Callable<Integer> {
                 if (trainer.gradients() != null) {
                     // One more gradient on the epoch's last batch, observed: a layer whose units all have
                     // f' = 0 stops backpropagation, and training cannot revive it.
-                    Diagnosis d = Diagnosis.run(trainer.executor(), batcher.batch(step - 1), loss, trainer.gradients());
+                    // The executor holds one micro-batch when auto split the batch: diagnose the first slice.
+                    dev.checkprop.nn.Batch last = batcher.batch(step - 1);
+                    Diagnosis d = Diagnosis.run(trainer.executor(), sel.microBatches() > 1
+                            ? last.slice(0, sel.microBatchSize()) : last, loss, trainer.gradients());
                     for (Diagnosis.Layer dead : d.deadLayers()) {
                         if (warnedDead.add(dead.layer())) {
                             console.printf("warning: layer %d (%s %s) died: all %d units have f' = 0 on a batch%s%n",

@@ -116,6 +116,13 @@ class HostileArgumentsTest {
     }
 
     @Test
+    void stepCountsBeyondAScheduleAndNegativeSamplesAreRefused() throws IOException {
+        refused("--epochs 2147483647 of 800 steps is 1717986917600 steps, more than the 2147483647 a learning-rate"
+                + " schedule counts", "train", "--epochs", "2147483647", "--samples", "1000", "--batch", "1", "--blocks", "1");
+        refused("--samples must be >= 1, got -5", "train", "--samples", "-5");
+    }
+
+    @Test
     void planBudgetWithAnOverflowingActivationNamesTheOptions() throws IOException {
         refused("--width 2147483647 x --batch 2147483647: one activation is 4611686014132420609 elements, more than a Java"
                         + " array holds (2147483639)",

@@ -141,6 +141,16 @@ class MemoryCasesTest {
     }
 
     @Test
+    void trainingSplitIntoMicroBatchesDiagnosesOneSlice() throws Exception {
+        // A 10^6-wide layer: auto must split the batch of 10, and the epoch's diagnosis must use a slice
+        // (it used to pass the whole batch to the micro-batch executor and fail).
+        ChildJvm.Result r = ChildJvm.run("256m", "train", "--width", "1000000", "--blocks", "0", "--samples", "100",
+                "--batch", "10", "--epochs", "1", "--no-progress");
+        org.junit.jupiter.api.Assertions.assertEquals(0, r.code(), r.out() + r.err());
+        org.junit.jupiter.api.Assertions.assertTrue(r.out().contains("micro-batches"), r.out());
+    }
+
+    @Test
     void aRepeatCountBeyondTheLimitIsRefusedBeforeLoading() throws Exception {
         Path m = dir.resolve("m.safetensors");
         ModelFile.save(Network.builder(4).dense(2, Activation.IDENTITY).build(1), m);
