@@ -129,6 +129,9 @@ public final class CsvLoader {
      * @throws IOException         if the file cannot be read
      */
     public Dataset load(Path path) throws IOException {
+        // Text becomes floats in growing lists, then arrays: up to about 2 bytes of heap per byte of text.
+        dev.checkprop.memory.Preflight.heap(path + ": " + Files.size(path) + " bytes of CSV, loaded as floats",
+                2.0 * Files.size(path), "give a larger -Xmx");
         try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
             return read(r, path.toString());
         } catch (java.nio.charset.CharacterCodingException e) {

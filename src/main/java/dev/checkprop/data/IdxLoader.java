@@ -74,6 +74,10 @@ public final class IdxLoader {
                 throw new DataFormatException(labels + " has " + labelLayout.dims[0] + " labels but " + images + " has "
                         + imageLayout.dims[0] + " images");
             }
+            // Before either array exists: every image element becomes a 4-byte float, every label an int.
+            dev.checkprop.memory.Preflight.heap(images + " and " + labels + ": " + imageLayout.elements + " values as floats and "
+                    + labelLayout.elements + " labels", 4.0 * imageLayout.elements + 4.0 * labelLayout.elements,
+                    "give a larger -Xmx");
             final int[] y = readLabels(labelChannel, labelLayout, labels.toString());
             final float[] x = readFloats(imageChannel, imageLayout, scaleTo01, images.toString());
             final int rowWidth = (int) (imageLayout.elements / imageLayout.dims[0]);
