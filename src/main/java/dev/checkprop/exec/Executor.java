@@ -174,7 +174,7 @@ public final class Executor implements AutoCloseable {
     /**
      * As {@link #Executor(Network, Plan, int)}, with the given kernels and {@code threads} threads
      * (the caller plus {@code threads - 1} daemon workers, released by {@link #close()}). Threads take
-     * chunks of 24 output rows of each product as they become free (each then reads only those rows
+     * chunks of output rows of each product as they become free (each then reads only those rows
      * of W); every output element is still computed by one thread with one fixed chain of
      * operations, so gradients are bit-identical for every thread count.
      */
@@ -283,22 +283,26 @@ public final class Executor implements AutoCloseable {
             zeroBias = null;
         }
         workers = new WorkerPool(threads, "checkprop-executor");
-        rowChunk = rowChunk(threads, Math.max(maxOut, maxIn));
+        rowChunk = rowChunk(threads, Math.max(maxOut, maxIn), kernels.rowGrain(batchSize));
         sampleChunk = threads == 1 ? 1 << 24 : 16;
     }
 
     /**
-     * Rows per chunk: a multiple of 24 (both wide tile heights, 8 and 6, and the narrow one, 6),
-     * about an eighth of a thread's share of the widest layer, so that each thread still takes
-     * several chunks (a delayed thread holds the others at the end of a job for at most one chunk)
-     * while each kernel call covers enough rows to reuse what it loads of the other operand (at
-     * width 1024, 48 rows instead of 24: B's panels are read once per 6 row tiles instead of per 3).
+     * Rows per chunk: whole register tiles ({@code grain} rows each, see
+     * {@link DenseKernels#rowGrain}), as many per chunk as gives each thread about eight chunks of
+     * the widest layer, and never fewer chunks than threads share evenly. Several chunks per thread,
+     * so that a thread delayed by the OS holds the others at the end of a job for one chunk at most;
+     * chunks of several tiles, so that a kernel call reuses what it loads of the other operand over
+     * more rows (at width 1024, 64 rows: B's panels read once per 8 tiles). A narrow layer is cut
+     * tile by tile: 64 rows are 8 chunks of 8, 4 per thread, where chunks of 24 gave one thread 40
+     * rows and the other 24.
      */
-    static int rowChunk(int threads, int width) {
+    static int rowChunk(int threads, int width, int grain) {
         if (threads == 1) {
             return 1 << 24;
         }
-        return 24 * Math.max(1, width / (24 * threads * 8));
+        final int tiles = (width + grain - 1) / grain;
+        return grain * Math.max(1, tiles / (threads * 8));
     }
 
     /** Simulates the plan to find how many buffers of each width class it holds at once. */

@@ -42,6 +42,13 @@ public abstract class DenseKernels {
     public abstract String tiles();
 
     /**
+     * The height of the register tile the products use for a batch of {@code batch} samples: a range
+     * of output rows that is a multiple of it runs on whole tiles only, which is how callers that
+     * split rows among threads should cut them.
+     */
+    public abstract int rowGrain(int batch);
+
+    /**
      * Forward product with bias: for every {@code o0 <= o < o1} and {@code i0 <= i < i1},
      * <pre>
      * acc = b[o]

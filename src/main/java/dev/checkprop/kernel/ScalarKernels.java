@@ -30,6 +30,11 @@ final class ScalarKernels extends GemmKernels {
     }
 
     @Override
+    public int rowGrain(int batch) {
+        return 4;
+    }
+
+    @Override
     public String tiles() {
         return "4x4 scalar";
     }

@@ -141,6 +141,12 @@ final class VectorKernels extends GemmKernels {
     }
 
     @Override
+    public int rowGrain(int batch) {
+        // The wide set's 6 x 4 tile serves batches of exactly four vectors, 8 x 3 all others.
+        return wide() ? (batch == 4 * L ? 6 : MR) : 6;
+    }
+
+    @Override
     public String tiles() {
         final String set = wide() ? "wide 8x3" : "narrow 6x2";
         return wideSet == null ? set + " (" + Tuned.CHOICE.how() + ")" : set;

@@ -32,6 +32,11 @@ final class ChainReference extends DenseKernels {
     }
 
     @Override
+    public int rowGrain(int batch) {
+        return 1;
+    }
+
+    @Override
     public String tiles() {
         return "none";
     }
