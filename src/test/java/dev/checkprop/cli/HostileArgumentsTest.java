@@ -101,6 +101,15 @@ class HostileArgumentsTest {
     }
 
     @Test
+    void anInputOutputErrorNamesTheFile() throws IOException {
+        // Reading /proc/self/mem at offset 0 fails with EIO: a device error without a device.
+        Path broken = Files.createSymbolicLink(dir.resolve("broken.csv"), Path.of("/proc/self/mem"));
+        Path m = dir.resolve("m.safetensors");
+        ModelFile.save(Network.builder(2).dense(2, Activation.IDENTITY).build(1), m);
+        refused(broken + ": cannot read: Input/output error", "eval", "--model", m.toString(), "--data", broken.toString());
+    }
+
+    @Test
     void initWidthBeyondAnArrayNamesTheOptions() throws IOException {
         refused("--layers 3 --width 50000: a layer of 50000 x 50000 weights is 2500000000 elements, more than a Java array"
                         + " holds (2147483639)",
