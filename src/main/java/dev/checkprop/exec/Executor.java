@@ -344,10 +344,20 @@ public final class Executor implements AutoCloseable {
         return workers.threads();
     }
 
-    /** Stops the worker threads; the executor cannot be used afterwards. Idempotent. */
+    /**
+     * Stops the worker threads; the executor cannot be used afterwards. Idempotent.
+     *
+     * @throws java.util.ConcurrentModificationException if another thread is in a call (stopping its
+     *                                                   workers would leave that call waiting forever)
+     */
     @Override
     public void close() {
-        workers.close();
+        guard.enter("close");
+        try {
+            workers.close();
+        } finally {
+            guard.exit();
+        }
     }
 
     /** Answers the kernels in use. */

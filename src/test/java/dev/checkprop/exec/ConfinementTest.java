@@ -74,6 +74,31 @@ class ConfinementTest {
                     + "' is using the same executor: an Executor runs one call at a time; give each thread its own",
                     e.getMessage());
             ex.setObserver(null);
+            // Closing from another thread during a call is refused too: the call would wait forever.
+            AtomicReference<Throwable> closer = new AtomicReference<>();
+            ex.setObserver((layer, out, n) -> {
+                if (layer == 5 && closer.get() == null) {
+                    Thread t = new Thread(() -> {
+                        try {
+                            ex.close();
+                            closer.set(new AssertionError("close was let in"));
+                        } catch (Throwable failure) {
+                            closer.set(failure);
+                        }
+                    }, "closer");
+                    t.start();
+                    try {
+                        t.join();
+                    } catch (InterruptedException interrupted) {
+                        throw new AssertionError(interrupted);
+                    }
+                }
+            });
+            Gradients during = Gradients.zerosLike(NET);
+            ex.gradient(BATCH, Loss.MSE, during);
+            assertTrue(during.bitEquals(expected));
+            assertEquals(ConcurrentModificationException.class, closer.get().getClass(), String.valueOf(closer.get()));
+            ex.setObserver(null);
             // Still usable, from another thread too.
             Gradients again = Gradients.zerosLike(NET);
             Thread other = new Thread(() -> ex.gradient(BATCH, Loss.MSE, again));
