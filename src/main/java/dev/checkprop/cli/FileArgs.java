@@ -116,7 +116,7 @@ final class FileArgs {
         // root's bypass of the bits all show only when a file is created.
         Path probe = null;
         try {
-            probe = Files.createTempFile(dir, "." + abs.getFileName() + ".probe-", "");
+            probe = Files.createFile(dir.resolve(AtomicFiles.probeName(abs).getFileName()));
         } catch (IOException | SecurityException e) {
             throw new IllegalArgumentException(a.option() + " " + p + ": cannot create files in directory " + dir
                     + (e instanceof IOException io ? " (" + AtomicFiles.reason(io) + ")" : ""));

@@ -75,6 +75,7 @@ public final class AtomicFiles {
                     }
                 });
                 out.flush();
+                keepPermissions(real, tmp);
                 // The rename must not reach the disk before the data: otherwise a power cut can leave
                 // an empty file under the target's name.
                 ch.force(true);
@@ -171,6 +172,27 @@ public final class AtomicFiles {
         } catch (IOException | SecurityException ignored) {
             // Cleaning is a courtesy: the write itself reports any real problem with the directory.
         }
+    }
+
+    /** A replaced file keeps its permissions (a private model stays private), where the platform has them. */
+    private static void keepPermissions(Path target, Path tmp) {
+        try {
+            if (Files.exists(target)) {
+                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
+            }
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // Not POSIX, or not ours to read: the new file has the default permissions.
+        }
+    }
+
+    /**
+     * A name for a short-lived file next to {@code target} in the pattern of temporary files, so that
+     * if its process dies the next write to the target removes it.
+     */
+    public static Path probeName(Path target) {
+        Path abs = target.toAbsolutePath();
+        return abs.resolveSibling("." + abs.getFileName() + TMP + ProcessHandle.current().pid() + "-probe"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1));
     }
 
     /** Makes the rename durable; not every platform can open a directory, which is then skipped. */

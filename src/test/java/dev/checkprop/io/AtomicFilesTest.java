@@ -67,6 +67,17 @@ class AtomicFilesTest {
     }
 
     @Test
+    void aReplacedFileKeepsItsPermissions() throws IOException {
+        Path target = dir.resolve("private.safetensors");
+        Files.write(target, new byte[] {1});
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> owner = java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
+        Files.setPosixFilePermissions(target, owner);
+        AtomicFiles.write(target, new byte[] {2});
+        assertEquals(owner, Files.getPosixFilePermissions(target));
+        assertTrue(AtomicFiles.isTemporary(AtomicFiles.probeName(target)), "probe files must be cleaned like temporaries");
+    }
+
+    @Test
     void aTargetInAMissingDirectoryIsNamed() {
         Path target = dir.resolve("none").resolve("x");
         IOException e = assertThrows(IOException.class, () -> AtomicFiles.write(target, new byte[1]));
