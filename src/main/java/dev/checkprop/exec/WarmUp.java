@@ -29,7 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * consecutive layers (and the first layer) this runs full-storage gradient steps of a two-layer
  * network made of those very layers, with the executor's batch size, kernels and thread count, on
  * zero inputs and targets, until five steps in a row take no more than 1.25 times the fastest
- * (compiled code installed), or {@value #LIMIT_MILLIS} ms have passed in all. Each shape signature
+ * (compiled code installed), or {@value #LIMIT_MILLIS} ms have passed in all. A pair whose warm-up
+ * would take more than a quarter of the free heap is skipped. Each shape signature
  * is warmed once per JVM. Results are never affected: the warm-up runs on its own executors and
  * buffers, which are garbage before the real executor allocates its own.
  *
@@ -95,7 +96,25 @@ final class WarmUp {
         return sb.toString();
     }
 
+    /**
+     * A generous estimate of what a warm-up step of {@code mini} allocates: its activations, input
+     * and target, gradient scratch and the parameters' gradients, twice over.
+     */
+    static long bytes(Network mini, int batch) {
+        long floats = 0;
+        for (int l = 0; l <= mini.depth(); l++) {
+            floats += 3L * mini.width(l) * batch;
+        }
+        floats += 2 * mini.parameterCount();
+        return 2 * 4 * floats;
+    }
+
     private static void run(Network mini, int batch, DenseKernels kernels, int threads, long deadline) {
+        final Runtime rt = Runtime.getRuntime();
+        if (bytes(mini, batch) > (rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())) / 4) {
+            // Best effort: never let a warm-up make a run that fits its heap run out of it.
+            return;
+        }
         final Batch data = Batch.regression(new float[Math.multiplyExact(batch, mini.inputWidth())],
                 mini.inputWidth(), new float[Math.multiplyExact(batch, mini.outputWidth())], mini.outputWidth());
         final Gradients g = Gradients.zerosLike(mini);
