@@ -34,7 +34,21 @@ final class ChildJvm {
     }
 
     static Result run(String xmx, String... args) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command(xmx, args)).start();
+        return start(command(xmx, args), false, args);
+    }
+
+    /** Runs {@code main} of a test class (on the test class path) in a child JVM. */
+    static Result runMain(String xmx, Class<?> main, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + xmx, "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                main.getName()));
+        cmd.addAll(List.of(args));
+        // One stream: a long failure report on stderr must not block the child while stdout is read.
+        return start(cmd, true, args);
+    }
+
+    private static Result start(List<String> cmd, boolean merge, String... args) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(merge).start();
         p.getOutputStream().close();
         byte[] out = p.getInputStream().readAllBytes();
         byte[] err = p.getErrorStream().readAllBytes();

@@ -8,7 +8,6 @@ import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Network;
 import dev.checkprop.nn.Seeds;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,12 +37,20 @@ import static org.junit.jupiter.api.Assertions.fail;
  * and of command lines. Every run must end with exit code 0 (the mutation left a valid input) or 2
  * with exactly one line and no stack trace or out-of-memory; no input file may change; no temporary
  * file may be left. Most mutations must be refused, or the fuzzer is not reaching the checks.
+ *
+ * <p>Each part runs in a child JVM with a 256 MiB heap ({@link #main}): a small heap makes an
+ * out-of-memory real, and the thousands of odd networks the fuzz builds must not shape the JIT
+ * profile of the tests that follow in the suite's JVM (the allocation test's compiled vector code
+ * boxed after them).
  */
 class FuzzTest {
 
     private static final long SEED = 13;
 
     @TempDir
+    Path tmp;
+
+    /** Where the child's files live; set by {@link #main}. */
     Path dir;
 
     Path in;
@@ -58,7 +65,48 @@ class FuzzTest {
     Path csvModel;
     Path idxModel;
 
-    @BeforeEach
+    private void part(String name) throws Exception {
+        ChildJvm.Result r = ChildJvm.runMain("256m", FuzzTest.class, name, tmp.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("FuzzTest " + name + " passed"), r.out() + r.err());
+    }
+
+    @Test
+    void mutatedFilesAreRefusedInOneLineAndChangeNothing() throws Exception {
+        part("files");
+    }
+
+    @Test
+    void mutatedCommandLinesAreRefusedInOneLineAndChangeNothing() throws Exception {
+        part("commandLines");
+    }
+
+    @Test
+    void theUnmutatedInputsAreAccepted() throws Exception {
+        part("baseline");
+    }
+
+    /** Runs one part, {@code args[0]}, in the directory {@code args[1]}; exit code 1 on any failure. */
+    public static void main(String[] args) {
+        try {
+            FuzzTest t = new FuzzTest();
+            t.dir = Path.of(args[1]);
+            t.files();
+            switch (args[0]) {
+                case "files" -> t.fuzzFiles();
+                case "commandLines" -> t.fuzzCommandLines();
+                case "baseline" -> t.baseline();
+                default -> throw new IllegalArgumentException("unknown part " + args[0]);
+            }
+            System.out.println("FuzzTest " + args[0] + " passed");
+            System.out.flush();
+            System.exit(0);
+        } catch (Throwable e) {
+            e.printStackTrace();
+            System.exit(1);
+        }
+    }
+
     void files() throws IOException {
         in = Files.createDirectory(dir.resolve("in"));
         out = Files.createDirectory(dir.resolve("out"));
@@ -221,8 +269,7 @@ class FuzzTest {
         System.out.println("FuzzTest: " + name + ": " + refused + " of " + runs + " mutations refused");
     }
 
-    @Test
-    void mutatedFilesAreRefusedInOneLineAndChangeNothing() throws IOException {
+    void fuzzFiles() throws IOException {
         long t0 = System.nanoTime();
         Path g = out.resolve("g.safetensors");
         fuzzFile(model, 300, SEED, m -> List.of("grad", "--model", m.toString(), "--data", regression.toString(),
@@ -246,8 +293,7 @@ class FuzzTest {
             "99999999999", "0x10", " ", "1.5", "\u00e9", "optimal:0", "budget:0", "binomial:-1", "uniform:2147483647",
             "budget:99999999999TiB", "full:", ":", ",,", "auto", "sqrt:3", "--help"};
 
-    @Test
-    void mutatedCommandLinesAreRefusedInOneLineAndChangeNothing() throws IOException {
+    void fuzzCommandLines() throws IOException {
         long t0 = System.nanoTime();
         String g = out.resolve("g.safetensors").toString();
         List<List<String>> valid = List.of(
@@ -294,8 +340,7 @@ class FuzzTest {
         assertTrue(System.nanoTime() - t0 < 60_000_000_000L, "the command-line fuzz must stay within a minute");
     }
 
-    @Test
-    void theUnmutatedInputsAreAccepted() throws IOException {
+    void baseline() throws IOException {
         // The fuzz's baseline: without a mutation, each command succeeds (so refusals are the mutations' doing).
         Path g = out.resolve("g.safetensors");
         for (List<String> args : List.of(
