@@ -26,9 +26,10 @@ import java.util.concurrent.TimeUnit;
  * same figure, 20 and 24 less (C2 spills accumulators in this loop), so 16 is the ceiling.
  *
  * This is a measured ceiling, not the data-sheet number (pipes x lanes x 2 x clock): in a VM the
- * clock is not known, and what matters is what Java code can reach. On the AMD EPYC (AVX-512) it
- * was written for, it measures about 220 GFLOP/s, i.e. 64 FLOPs per cycle (two 512-bit FMA pipes)
- * at about 3.4 GHz.
+ * clock is not known, and what matters is what Java code can reach. It measured about 220 GFLOP/s
+ * on an AMD EPYC Zen 5 (64 FLOPs per cycle: two 512-bit FMA pipes at about 3.4 GHz) and 112 on a
+ * Zen 4 (two 256-bit pipes, a 512-bit FMA taking both), 108 there with -XX:UseAVX=2 (256-bit
+ * vectors). Run it on the machine whose kernels you state against it.
  *
  * HOW TO RUN THIS TEST:
  *   java -jar benchmarks/target/benchmarks.jar Bench04_FmaPeak
