@@ -23,7 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * layers of width 256 (batch 64, two threads, AMD EPYC Zen 4), which made every "first step" figure,
  * and {@code demo}'s comparison of plans, a measure of the JIT.
  *
- * <p>What the JIT compiles depends on the shapes (which register tiles and panels a product takes,
+ * <p>First the kernels' own warm-up ({@link DenseKernels#warmUp}: short products through every path,
+ * for at most half the time), then the network's shapes. What the JIT compiles depends on the shapes (which register tiles and panels a product takes,
  * which layer kinds and activations run, and which of them sit next to each other, since a backward
  * step finishes the layer below's gradient), not on the depth. So for every distinct pair of
  * consecutive layers (and the first layer) this runs full-storage gradient steps of a two-layer
@@ -42,7 +43,7 @@ final class WarmUp {
     /** The system property that turns it off. */
     static final String PROPERTY = "checkprop.warmup";
     /** Give up after this long, whatever has been compiled by then. */
-    static final long LIMIT_MILLIS = 1500;
+    static final long LIMIT_MILLIS = 3000;
 
     private static final Set<String> DONE = ConcurrentHashMap.newKeySet();
     /** Set while warming up, so that the warm-up's own executors do not warm up again. */
@@ -75,6 +76,9 @@ final class WarmUp {
         ACTIVE.set(true);
         try {
             final long deadline = System.nanoTime() + LIMIT_MILLIS * 1_000_000L;
+            // The products first, on short reductions (what makes C2 compile a tile is the number
+            // of calls, and short ones come cheap), then the steps of the network's own shapes.
+            kernels.warmUp(System.nanoTime() + LIMIT_MILLIS * 1_000_000L / 2);
             for (Map.Entry<String, List<DenseLayer>> e : chains.entrySet()) {
                 if (System.nanoTime() >= deadline) {
                     break;

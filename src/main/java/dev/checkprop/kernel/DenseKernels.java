@@ -42,6 +42,16 @@ public abstract class DenseKernels {
     public abstract String tiles();
 
     /**
+     * Runs the products through every path they have on small operands until the JIT has compiled
+     * them, at most until {@code deadlineNanos} ({@link System#nanoTime()}), once per JVM; answers
+     * whether they are compiled. Changes nothing but the time later calls take. This
+     * implementation does nothing (plain Java code compiles on its own schedule, fast enough).
+     */
+    public boolean warmUp(long deadlineNanos) {
+        return true;
+    }
+
+    /**
      * The height of the register tile the products use for a batch of {@code batch} samples: a range
      * of output rows that is a multiple of it runs on whole tiles only, which is how callers that
      * split rows among threads should cut them.

@@ -93,15 +93,11 @@ final class TileChoice {
      * whole measurement.)
      */
     private static double[] measure() {
-        final float[] a = new float[BIG];
-        final float[] b = new float[BIG];
-        final float[] c = new float[BIG];
-        final float[] bias = new float[BIG];
-        for (int i = 0; i < BIG; i++) {
-            a[i] = (i % 7) * 0.125f - 0.375f;
-            b[i] = (i % 5) * 0.25f - 0.5f;
-            bias[i] = (i % 3) * 0.5f;
-        }
+        final float[][] ops = operands();
+        final float[] a = ops[0];
+        final float[] b = ops[1];
+        final float[] c = ops[2];
+        final float[] bias = ops[3];
         final long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
         // Short tours until each set has done 10 in a row within 1.25x of its fastest: compiled by
         // C2 and installed; every fourth tour also runs the long product.
@@ -132,6 +128,38 @@ final class TileChoice {
         return new double[] {flops / Math.max(1, times[0][rounds / 2]), flops / Math.max(1, times[1][rounds / 2])};
     }
 
+    /** Scratch operands a, b, c and bias for {@link #tour}. */
+    static float[][] operands() {
+        final float[][] ops = new float[4][BIG];
+        for (int i = 0; i < BIG; i++) {
+            ops[0][i] = (i % 7) * 0.125f - 0.375f;
+            ops[1][i] = (i % 5) * 0.25f - 0.5f;
+            ops[3][i] = (i % 3) * 0.5f;
+        }
+        return ops;
+    }
+
+    /**
+     * Runs tours of one set until 10 in a row take no more than 1.25x the fastest (compiled), or
+     * until {@code deadline}; answers whether it got there.
+     */
+    static boolean compile(boolean wide, long deadline) {
+        final float[][] ops = operands();
+        long best = Long.MAX_VALUE;
+        int steady = 0;
+        for (int t = 0; steady < 10; t++) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            final long ns = tour(wide, t % 4 == 0, ops[0], ops[1], ops[2], ops[3]);
+            if (t % 4 != 0) {
+                best = Math.min(best, ns);
+                steady = ns * 4 <= best * 5 ? steady + 1 : 0;
+            }
+        }
+        return true;
+    }
+
     /**
      * One tour: every path of the product (bias or none, flushing or not, one block of the
      * reduction or several, packed operands, column and row remainders, the four-vector and
@@ -140,12 +168,13 @@ final class TileChoice {
      * it is first taken, back to the interpreter, where the Vector API allocates and runs a hundred
      * times slower until the method is compiled again. Answers its nanoseconds.
      */
-    private static long tour(boolean wide, boolean withLong, float[] a, float[] b, float[] c, float[] bias) {
+    static long tour(boolean wide, boolean withLong, float[] a, float[] b, float[] c, float[] bias) {
         final int lanes = VectorKernels.lanes();
         final int k = WARM_K;
         final long t0 = System.nanoTime();
         VectorKernels.gemm(wide, true, 0, M, 0, N, k, a, k, 1, b, N, c, N, null);
         VectorKernels.gemm(wide, false, 0, M, 0, N, k, a, k, 1, b, N, c, N, bias);
+        VectorKernels.gemm(wide, false, 0, 2 * M + 7, 0, 7 * lanes + 5, k, a, k, 1, b, 8 * lanes, c, 8 * lanes, null);
         // row remainders and several row blocks; 7 vectors and a tail; 5 vectors
         VectorKernels.gemm(wide, true, 0, 2 * M + 7, 0, 7 * lanes + 5, k, a, k, 1, b, 8 * lanes, c, 8 * lanes, bias);
         VectorKernels.gemm(wide, true, 3, M + 3, 0, 5 * lanes, k, a, k, 1, b, 5 * lanes, c, 5 * lanes, null);

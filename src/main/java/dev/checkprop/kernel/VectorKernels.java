@@ -140,6 +140,28 @@ final class VectorKernels extends GemmKernels {
         return flushToZero == flush ? this : new VectorKernels(wideSet, flushToZero);
     }
 
+    /** Whether the wide [0] and narrow [1] sets have been compiled by {@link #warmUp}. */
+    private static final boolean[] COMPILED = new boolean[2];
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The Vector API needs it: until C2 has compiled a method, every vector it touches is an
+     * object, a hundred times slower, and C2 compiles a tile after some 600 calls of it, whatever
+     * their length. So this runs {@link TileChoice}'s tour of short products, which reaches every
+     * tile and every branch (a branch C2 never saw taken would deoptimize the method later).
+     */
+    @Override
+    public boolean warmUp(long deadlineNanos) {
+        final int set = wide() ? 0 : 1;
+        synchronized (COMPILED) {
+            if (!COMPILED[set]) {
+                COMPILED[set] = TileChoice.compile(set == 0, deadlineNanos);
+            }
+            return COMPILED[set];
+        }
+    }
+
     @Override
     public int rowGrain(int batch) {
         // The wide set's 6 x 4 tile serves batches of exactly four vectors, 8 x 3 all others.
