@@ -51,7 +51,7 @@ class KillDuringSaveTest {
             } else {
                 // Inside the save: as soon as its temporary file appears, then a little later.
                 exited = false;
-                while (!exited && !saving()) {
+                while (!exited && !saving(p)) {
                     exited = p.waitFor(1, TimeUnit.MILLISECONDS);
                 }
                 if (!exited) {
@@ -59,10 +59,10 @@ class KillDuringSaveTest {
                 }
             }
             if (!exited) {
-                boolean midSave = saving();
+                boolean midSave = saving(p);
                 p.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no finally block runs
                 assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-                if (midSave && saving()) {
+                if (midSave && saving(p)) {
                     killedMidSave++;
                 }
             }
@@ -83,10 +83,14 @@ class KillDuringSaveTest {
         assertTrue(killedMidSave >= 1, "no kill landed inside a save");
     }
 
-    /** Whether a save's temporary file exists (not the writability probe of the start, which has the same pattern). */
-    private boolean saving() throws java.io.IOException {
+    /**
+     * Whether {@code child}'s save is under way: its own temporary file exists (those of runs killed
+     * before stay until the next save; the writability probe at the start has the same pattern).
+     */
+    private boolean saving(Process child) throws java.io.IOException {
+        String prefix = ".model.safetensors.tmp-" + child.pid() + "-";
         try (Stream<Path> s = Files.list(dir)) {
-            return s.anyMatch(p -> AtomicFiles.isTemporary(p) && !p.getFileName().toString().contains("-probe"));
+            return s.map(f -> f.getFileName().toString()).anyMatch(n -> n.startsWith(prefix) && !n.contains("-probe"));
         }
     }
 }
