@@ -283,27 +283,34 @@ public final class Executor implements AutoCloseable {
             zeroBias = null;
         }
         workers = new WorkerPool(threads, "checkprop-executor");
-        rowChunk = rowChunk(threads, Math.max(maxOut, maxIn), kernels.rowGrain(batchSize));
+        rowChunk = rowChunk(threads, Math.max(maxOut, maxIn), batchSize, kernels.rowGrain(batchSize));
         sampleChunk = threads == 1 ? 1 << 24 : 16;
     }
 
     /**
      * Rows per chunk: whole register tiles ({@code grain} rows each, see
      * {@link DenseKernels#rowGrain}), as many per chunk as gives each thread about eight chunks of
-     * the widest layer, and never fewer chunks than threads share evenly. Several chunks per thread,
-     * so that a thread delayed by the OS holds the others at the end of a job for one chunk at most;
-     * chunks of several tiles, so that a kernel call reuses what it loads of the other operand over
-     * more rows (at width 1024, 64 rows: B's panels read once per 8 tiles). A narrow layer is cut
-     * tile by tile: 64 rows are 8 chunks of 8, 4 per thread, where chunks of 24 gave one thread 40
-     * rows and the other 24.
+     * the widest layer, or two when one layer's activations ({@code width x batch} floats) pass
+     * {@value #LARGE_OPERAND_BYTES} bytes, and never fewer chunks than threads share evenly.
+     * Several chunks per thread, so that a thread delayed by the OS holds the others at the end of a
+     * job for one chunk at most; chunks of several tiles, because every chunk streams the whole of
+     * the other operand (the activations, in the forward product): once that is larger than a
+     * core's L2 cache, each chunk reads it from L3 or DRAM again, so fewer, larger chunks (measured
+     * at width 256 and batch 4096: 16-row chunks read the 4 MiB of a^(l-1) sixteen times per layer).
+     * A narrow layer is cut tile by tile: 64 rows are 8 chunks of 8, 4 per thread, where chunks of
+     * 24 gave one thread 40 rows and the other 24.
      */
-    static int rowChunk(int threads, int width, int grain) {
+    static int rowChunk(int threads, int width, int batch, int grain) {
         if (threads == 1) {
             return 1 << 24;
         }
         final int tiles = (width + grain - 1) / grain;
-        return grain * Math.max(1, tiles / (threads * 8));
+        final int perThread = 4L * width * batch >= LARGE_OPERAND_BYTES ? 2 : 8;
+        return grain * Math.max(1, tiles / (threads * perThread));
     }
+
+    /** An operand this large no longer stays in a core's L2 cache (1 MiB and more on current x86 server cores). */
+    private static final long LARGE_OPERAND_BYTES = 1L << 20;
 
     /** Simulates the plan to find how many buffers of each width class it holds at once. */
     private static int[] poolSizes(Plan plan, int[] classOf, int classes) {

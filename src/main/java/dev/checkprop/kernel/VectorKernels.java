@@ -68,7 +68,7 @@ final class VectorKernels extends GemmKernels {
     /** Steps of the reduction per cache block. */
     private static final int KC = 256;
     /** Rows of {@code A} per packed block (a multiple of 8, 6 and 4). */
-    private static final int MC = 96;
+    private static final int MC = 192;
     /**
      * A {@code B} whose rows lie this many floats or more apart is packed: at 2 KiB and beyond, each
      * step of the reduction touches another page, so the panel's loads miss the TLB and the

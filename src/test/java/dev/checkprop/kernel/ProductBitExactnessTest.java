@@ -78,9 +78,10 @@ class ProductBitExactnessTest {
         shapes.add(new int[] {24, 48, 600});
         shapes.add(new int[] {600, 24, 48});
         shapes.add(new int[] {13, 513, 35});
-        // Strides of 512 floats and more: the operands are packed into panels, in row blocks of 96.
+        // Strides of 512 floats and more: the operands are packed into panels, in row blocks of 192.
         shapes.add(new int[] {200, 520, 530});
         shapes.add(new int[] {97, 512, 513});
+        shapes.add(new int[] {400, 600, 40});
         // Empty reduction: the output is the bias (forward) or zero.
         shapes.add(new int[] {5, 0, 33});
         shapes.add(new int[] {33, 5, 0});
