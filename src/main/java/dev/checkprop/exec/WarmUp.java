@@ -86,8 +86,35 @@ final class WarmUp {
                 run(new Network(new ArrayList<>(e.getValue())), batch, kernels, threads, deadline);
                 DONE.add(e.getKey());
             }
+            awaitQuietCompiler(deadline);
         } finally {
             ACTIVE.set(false);
+        }
+    }
+
+    /**
+     * Waits until the JIT has finished no compilation for 100 ms (its total compilation time, as the JVM
+     * reports it, stays put), or until {@code deadline}: the steps above have queued compilations
+     * (C2 compiles in the background), and a first real step that starts before they are installed
+     * runs in the interpreter, measured at 2-3 times the median step.
+     */
+    private static void awaitQuietCompiler(long deadline) {
+        final java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return;
+        }
+        long last = jit.getTotalCompilationTime();
+        int quiet = 0;
+        while (quiet < 10 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            final long now = jit.getTotalCompilationTime();
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
         }
     }
 
