@@ -37,18 +37,31 @@ final class ChildJvm {
         return start(command(xmx, args), false, args);
     }
 
-    /** Runs {@code main} of a test class (on the test class path) in a child JVM. */
-    static Result runMain(String xmx, Class<?> main, String... args) throws IOException, InterruptedException {
+    /**
+     * Runs {@code main} of a test class (on the test class path) in a child JVM whose working
+     * directory is {@code workDir}, so that a relative path the child makes up (a fuzzed argument
+     * taken as an output file) lands there and not in the repository.
+     */
+    static Result runMain(Path workDir, String xmx, Class<?> main, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx" + xmx, "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
                 main.getName()));
         cmd.addAll(List.of(args));
         // One stream: a long failure report on stderr must not block the child while stdout is read.
-        return start(cmd, true, args);
+        return start(cmd, true, workDir, args);
     }
 
     private static Result start(List<String> cmd, boolean merge, String... args) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(merge).start();
+        return start(cmd, merge, null, args);
+    }
+
+    private static Result start(List<String> cmd, boolean merge, Path workDir, String... args)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(merge);
+        if (workDir != null) {
+            pb.directory(workDir.toFile());
+        }
+        Process p = pb.start();
         p.getOutputStream().close();
         byte[] out = p.getInputStream().readAllBytes();
         byte[] err = p.getErrorStream().readAllBytes();

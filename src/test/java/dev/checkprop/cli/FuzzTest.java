@@ -66,7 +66,7 @@ class FuzzTest {
     Path idxModel;
 
     private void part(String name) throws Exception {
-        ChildJvm.Result r = ChildJvm.runMain("256m", FuzzTest.class, name, tmp.toString());
+        ChildJvm.Result r = ChildJvm.runMain(tmp, "256m", FuzzTest.class, name, tmp.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("FuzzTest " + name + " passed"), r.out() + r.err());
     }
