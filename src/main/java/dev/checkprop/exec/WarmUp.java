@@ -26,11 +26,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>First the kernels' own warm-up ({@link DenseKernels#warmUp}: short products through every path,
  * for at most half the time), then the network's shapes. What the JIT compiles depends on the shapes (which register tiles and panels a product takes,
  * which layer kinds and activations run, and which of them sit next to each other, since a backward
- * step finishes the layer below's gradient), not on the depth. So for every distinct pair of
- * consecutive layers (and the first layer) this runs full-storage gradient steps of a two-layer
+ * step finishes the layer below's gradient), not on the depth. So for every distinct run of three
+ * consecutive layers (and the first layer) this runs full-storage gradient steps of a three-layer
  * network made of those very layers, with the executor's batch size, kernels and thread count, on
  * zero inputs and targets, until five steps in a row take no more than 1.25 times the fastest
- * (compiled code installed), or {@value #LIMIT_MILLIS} ms have passed in all. A pair whose warm-up
+ * (compiled code installed), or {@value #LIMIT_MILLIS} ms have passed in all. A run whose warm-up
  * would take more than a quarter of the free heap is skipped. Each shape signature
  * is warmed once per JVM. Results are never affected: the warm-up runs on its own executors and
  * buffers, which are garbage before the real executor allocates its own.
@@ -60,11 +60,15 @@ final class WarmUp {
         final Map<String, List<DenseLayer>> chains = new LinkedHashMap<>();
         final int depth = net.depth();
         for (int i = 0; i < depth; i++) {
-            // Layers i-1 and i (0-based); the first layer starts its own chain, followed by its successor.
-            final List<DenseLayer> chain = i == 0
-                    ? net.layers().subList(0, Math.min(2, depth))
-                    : net.layers().subList(i - 1, i + 1);
-            final String key = (i == 0 ? "first " : "") + signature(chain) + " batch " + batch + " threads "
+            // Layers i-2, i-1 and i (0-based); the first two start the network's own first chain.
+            // Three, not two: the middle layer's backward step then finishes a gradient that the
+            // layer above has already fused (f' and bias gradient) and hands one to a layer below,
+            // as every inner layer of a deep network does; with pairs that combination never ran
+            // while C2 profiled, and the first real step deoptimized on it.
+            final List<DenseLayer> chain = i < 2
+                    ? net.layers().subList(0, Math.min(3, depth))
+                    : net.layers().subList(i - 2, i + 1);
+            final String key = (i < 2 ? "first " : "") + signature(chain) + " batch " + batch + " threads "
                     + threads + " " + kernels.name() + " " + kernels.tiles() + " flush " + kernels.flushesSubnormals();
             if (!DONE.contains(key)) {
                 chains.putIfAbsent(key, chain);
