@@ -99,21 +99,8 @@ final class TileChoice {
         final float[] c = ops[2];
         final float[] bias = ops[3];
         final long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
-        // Short tours until each set has done 10 in a row within 1.25x of its fastest: compiled by
-        // C2 and installed; every fourth tour also runs the long product.
-        final long[] best = {Long.MAX_VALUE, Long.MAX_VALUE};
-        final int[] steady = new int[2];
-        for (int t = 0; steady[0] < 10 || steady[1] < 10; t++) {
-            if (System.nanoTime() >= deadline) {
-                return null;
-            }
-            for (int set = 0; set < 2; set++) {
-                final long ns = tour(set == 0, t % 4 == 0, a, b, c, bias);
-                if (t % 4 != 0) {
-                    best[set] = Math.min(best[set], ns);
-                    steady[set] = ns * 4 <= best[set] * 5 ? steady[set] + 1 : 0;
-                }
-            }
+        if (!compile(true, deadline) || !compile(false, deadline)) {
+            return null;
         }
         final int rounds = 5;
         final long[][] times = new long[2][rounds];
@@ -174,9 +161,9 @@ final class TileChoice {
         final long t0 = System.nanoTime();
         VectorKernels.gemm(wide, true, 0, M, 0, N, k, a, k, 1, b, N, c, N, null);
         VectorKernels.gemm(wide, false, 0, M, 0, N, k, a, k, 1, b, N, c, N, bias);
-        VectorKernels.gemm(wide, false, 0, 2 * M + 7, 0, 7 * lanes + 5, k, a, k, 1, b, 8 * lanes, c, 8 * lanes, null);
-        // row remainders and several row blocks; 7 vectors and a tail; 5 vectors
-        VectorKernels.gemm(wide, true, 0, 2 * M + 7, 0, 7 * lanes + 5, k, a, k, 1, b, 8 * lanes, c, 8 * lanes, bias);
+        VectorKernels.gemm(wide, false, 0, 4 * M + 7, 0, 7 * lanes + 5, k, a, k, 1, b, 8 * lanes, c, 8 * lanes, null);
+        // row remainders and two row blocks; 7 vectors and a tail; 5 vectors
+        VectorKernels.gemm(wide, true, 0, 4 * M + 7, 0, 7 * lanes + 5, k, a, k, 1, b, 8 * lanes, c, 8 * lanes, bias);
         VectorKernels.gemm(wide, true, 3, M + 3, 0, 5 * lanes, k, a, k, 1, b, 5 * lanes, c, 5 * lanes, null);
         // a batch of four vectors; narrower than one vector
         VectorKernels.gemm(wide, true, 0, M + 1, 0, 4 * lanes, k, a, k, 1, b, 4 * lanes, c, 4 * lanes, bias);
@@ -195,8 +182,9 @@ final class TileChoice {
     private static double tourFlops() {
         final int lanes = VectorKernels.lanes();
         final double k = WARM_K;
-        double f = 2 * M * N * k * 2 + (2.0 * M + 7) * (7 * lanes + 5) * k + M * 5.0 * lanes * k
-                + (M + 1) * 4.0 * lanes * k + 9.0 * (lanes / 2) * k + 2 * M * N * k * 2;
+        // Multiply-adds of each call of the tour, in order; two FLOPs each.
+        double f = 2.0 * M * N * k + 2 * (4.0 * M + 7) * (7 * lanes + 5) * k + M * 5.0 * lanes * k
+                + (M + 1) * 4.0 * lanes * k + 9.0 * (lanes / 2) * k + 2.0 * M * N * k;
         f += (double) M * N * LONG_K;
         return 2 * f;
     }

@@ -26,7 +26,12 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link GemmKernels} maps the three products onto one {@code C = init + A B} engine; here the
  * vectors run along its {@code n} (contiguous in {@code B} and {@code C}) and {@code A} is broadcast.
  *
- * <h2>Tile shape: 8 rows x 3 vectors</h2>
+ * <h2>Two tile sets</h2>
+ * The wide set, below, needs 32 vector registers. For CPUs with 16 (AVX2) the narrow set runs
+ * 6 x 2 tiles (12 accumulators, 2 loaded vectors, one broadcast), with the same remainders;
+ * {@link TileChoice} picks one per JVM. Both give every element the same chain.
+ *
+ * <h2>Wide tile shape: 8 rows x 3 vectors</h2>
  * The micro-kernel keeps an 8 x 3 tile of accumulators (24 of the 32 AVX-512 registers; 3 more
  * hold the loaded {@code B} vectors and one the broadcast). Per step of {@code p} it issues 3
  * vector loads and 8 broadcasts for 24 FMAs, which keeps the two 512-bit FMA pipes of the target
@@ -42,7 +47,14 @@ import jdk.incubator.vector.VectorSpecies;
  * micro-kernel streams through ({@code KC} rows x 3 vectors = 48 KiB) stays in the L1/L2 cache
  * while all row tiles pass over it. Without blocking, 1024 x 1024 x 1024 ran at 115-140 GFLOP/s
  * instead of 155-165 (single thread, JDK 17); blocks of 128 to 512 steps measured the same within
- * noise.
+ * noise. Rows are cut into blocks of {@value #MC}; operands whose steps are 512 floats or more apart
+ * are copied into contiguous per-thread panels first (see {@link #gemm(boolean, boolean, int, int,
+ * int, int, int, float[], int, int, float[], int, float[], int, float[])}).
+ *
+ * <h2>Subnormals</h2>
+ * In flush mode ({@link Subnormals}) each output is flushed after the last block of its chain, and
+ * each element-wise result after its function, in passes of their own over the range just written:
+ * inside the tiles or the tanh loop the extra call made C2 box vectors.
  *
  * <h2>Column tails</h2>
  * Masked stores are not intrinsified by the JDK 17 Vector API (they fall back to a per-lane loop),
@@ -80,7 +92,6 @@ final class VectorKernels extends GemmKernels {
      * row tiles, against the one pass that packing costs.
      */
     private static final int PACK_B_ROWS = 48;
-    static final boolean PACKING = !"false".equals(System.getProperty("checkprop.pack"));
     /** Likewise for the broadcast operand {@code A} when its steps ({@code aCol}) are that far apart. */
     private static final int PACK_A_STRIDE = 512;
 
@@ -94,12 +105,16 @@ final class VectorKernels extends GemmKernels {
      */
     static final VectorKernels INSTANCE = new VectorKernels(null, true);
 
-    /** The measured choice, made at the first product (once this class is initialized). */
+    /**
+     * The JVM's choice ({@link TileChoice#choose}: by vector width unless a property says
+     * otherwise), made at the first product, in a holder so that a measured choice runs once this
+     * class is initialized.
+     */
     private static final class Tuned {
         static final TileChoice.Choice CHOICE = TileChoice.choose();
     }
 
-    /** The tile set, wide (32 vector registers) or narrow (16); null: the measured choice. */
+    /** The tile set, wide (32 vector registers) or narrow (16); null: the JVM's choice. */
     private final Boolean wideSet;
     private final boolean flush;
 
@@ -201,7 +216,7 @@ final class VectorKernels extends GemmKernels {
         }
         final int nFull = n0 + (width / L) * L;
         final boolean packA = aCol >= PACK_A_STRIDE && aRow == 1;
-        final boolean packB = PACKING && ldb >= PACK_B_STRIDE && m1 - m0 >= PACK_B_ROWS;
+        final boolean packB = ldb >= PACK_B_STRIDE && m1 - m0 >= PACK_B_ROWS;
         final float[][] panels = packA || packB ? PACK.get() : null;
         // At least one block even when kDim == 0, so that C = init is written.
         int p0 = 0;
@@ -398,16 +413,10 @@ final class VectorKernels extends GemmKernels {
         s51.intoArray(c, c5 + L);
     }
 
-    /** Flushes the subnormals of rows {@code [m0, m1)}, columns {@code [n0, n1)} (whole vectors) of {@code c}. */
+    /** Flushes the subnormals of rows {@code [m0, m1)}, columns {@code [n0, n1)} of {@code c}. */
     private static void flushRows(float[] c, int ldc, int m0, int m1, int n0, int n1) {
         for (int m = m0; m < m1; m++) {
-            final int row = m * ldc;
-            for (int n = n0; n < n1; n += L) {
-                // Inline (no helper taking a vector, which C2 may decline to inline and then box).
-                final IntVector bits = FloatVector.fromArray(S, c, row + n).reinterpretAsInts();
-                bits.blend(bits.and(0x80000000), bits.and(0x7fffffff).compare(VectorOperators.LT, Subnormals.MIN_NORMAL_BITS))
-                        .reinterpretAsFloats().intoArray(c, row + n);
-            }
+            flushRange(c, m * ldc + n0, m * ldc + n1);
         }
     }
 
