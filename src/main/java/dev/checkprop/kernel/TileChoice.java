@@ -1,21 +1,21 @@
 package dev.checkprop.kernel;
 
 /**
- * Which register-tile set {@link VectorKernels} runs on this machine, chosen once per JVM.
+ * Which register-tile set {@link VectorKernels} runs on this machine, chosen once per JVM, and the
+ * tour of products that gets a set compiled ({@link #compile}, used by {@code warmUp}).
  *
  * <p>The wide set (8 x 3 tiles: 24 accumulators) needs 32 vector registers, as AVX-512 has; on a
  * CPU with 16 (AVX2) C2 spills its accumulators to the stack on every step and the products run at
- * 35-45% of the FMA peak instead of 55-65% with the narrow set (6 x 2: 12 accumulators), measured
- * on an AMD EPYC (Zen 4) with {@code -XX:UseAVX=2}; with AVX-512 the wide set is the faster one
- * (75-95% of the peak against 60-70%). Java cannot ask how many registers the JIT may use, but on
- * x86 512-bit vectors come with 32 registers and 256-bit ones with 16, so the default
- * ({@code -Dcheckprop.tiles=auto}) chooses by the vector width: wide for 16 float lanes, narrow
- * otherwise. {@code wide} or {@code narrow} fixes the set; {@code measure} times both on a tour of
- * every path of the product once C2 has compiled them, and takes the faster. Measuring is not the
- * default because it costs 0.6-1 s of compilation at start-up and, on a loaded machine, often
- * failed to finish compiling within its 1 s limit (it then falls back on the vector width); where
- * it finished, it agreed with the rule by width. Both sets give every element the same chain, so
- * the choice changes speed and never a bit.
+ * 36-49% of the FMA peak instead of 42-55% with the narrow set (6 x 2: 12 accumulators), measured
+ * on an AMD EPYC (Zen 4) with {@code -XX:UseAVX=2}; with AVX-512 the wide set is the faster one.
+ * Java cannot ask how many registers the JIT may use, but on x86 512-bit vectors come with 32
+ * registers and 256-bit ones with 16, so the choice ({@code -Dcheckprop.tiles=auto}, the default)
+ * follows the vector width: wide for 16 float lanes, narrow otherwise; {@code wide} or
+ * {@code narrow} fixes it. A measured choice (timing both sets at start-up) was built and taken
+ * out: it cost 0.6-1 s of compilation, and even on a quiet machine one set was often still
+ * deoptimized while it was timed, so it chose the slower set on AVX-512 (wide 5-14 GFLOP/s
+ * against narrow 8-35, both far below their compiled speed). Both sets give every element the same
+ * chain, so the choice changes speed and never a bit.
  */
 final class TileChoice {
 
@@ -36,38 +36,19 @@ final class TileChoice {
      */
     static Choice choose() {
         final String fixed = System.getProperty(PROPERTY, "auto");
-        // 32 vector registers come with 512-bit vectors (AVX-512); 16 with 256-bit ones on x86.
-        final boolean byWidth = VectorKernels.lanes() >= 16;
         switch (fixed) {
             case "wide":
             case "narrow":
                 return new Choice("wide".equals(fixed), "-D" + PROPERTY + "=" + fixed);
-            case "measure":
-                break;
             default:
                 if (!"auto".equals(fixed)) {
                     System.getLogger(TileChoice.class.getName()).log(System.Logger.Level.WARNING,
-                            "checkprop: -D" + PROPERTY + " must be auto, wide, narrow or measure, got '" + fixed
-                                    + "'; using auto");
+                            "checkprop: -D" + PROPERTY + " must be auto, wide or narrow, got '" + fixed + "'; using auto");
                 }
-                return new Choice(byWidth, "by vector width, " + VectorKernels.lanes() + " lanes");
+                // 32 vector registers come with 512-bit vectors (AVX-512); 16 with 256-bit ones on x86.
+                return new Choice(VectorKernels.lanes() >= 16, "by vector width, " + VectorKernels.lanes() + " lanes");
         }
-        final long t0 = System.nanoTime();
-        final double[] gflops = measure();
-        final long ms = (System.nanoTime() - t0) / 1_000_000;
-        if (gflops == null || Math.max(gflops[0], gflops[1]) < PLAUSIBLE_GFLOPS) {
-            // The JIT had not compiled both sets in time (a loaded machine, a slow compiler):
-            // what was timed is the interpreter, so fall back on the vector width.
-            return new Choice(byWidth, String.format("by vector width, %d lanes: not compiled within %d ms",
-                    VectorKernels.lanes(), ms));
-        }
-        final boolean wide = gflops[1] < gflops[0] * 1.05;
-        return new Choice(wide, String.format("measured in %d ms: wide %.1f, narrow %.1f GFLOP/s", ms, gflops[0],
-                gflops[1]));
     }
-
-    /** Below this, a measurement timed code the JIT had not compiled yet. */
-    private static final double PLAUSIBLE_GFLOPS = 3;
 
     /** Rows and columns of the warm-up's products: whole main tiles of both sets. */
     private static final int M = 48;
@@ -79,41 +60,6 @@ final class TileChoice {
     /** Floats in each scratch operand: room for the long reduction over 512 columns. */
     private static final int BIG = LONG_K * 512;
     private static final int WIDE_B = 512;
-
-    /** Give up waiting for the JIT after this long. */
-    private static final long WARM_UP_LIMIT_NANOS = 1_000_000_000L;
-
-    /**
-     * GFLOP/s of the wide set [0] and the narrow set [1] over a tour of {@link #tour}, the median of
-     * five tours each, alternating, after both have been compiled; or null if the JIT had not
-     * compiled them within {@value #WARM_UP_LIMIT_NANOS} ns.
-     *
-     * <p>What is timed is the tour the warm-up ran: the same calls, so the same compiled code. (A
-     * call the warm-up had not made, even of a shape it had, sometimes deoptimized one set for the
-     * whole measurement.)
-     */
-    private static double[] measure() {
-        final float[][] ops = operands();
-        final float[] a = ops[0];
-        final float[] b = ops[1];
-        final float[] c = ops[2];
-        final float[] bias = ops[3];
-        final long deadline = System.nanoTime() + WARM_UP_LIMIT_NANOS;
-        if (!compile(true, deadline) || !compile(false, deadline)) {
-            return null;
-        }
-        final int rounds = 5;
-        final long[][] times = new long[2][rounds];
-        for (int r = 0; r < rounds; r++) {
-            for (int set = 0; set < 2; set++) {
-                times[set][r] = tour(set == 0, true, a, b, c, bias);
-            }
-        }
-        java.util.Arrays.sort(times[0]);
-        java.util.Arrays.sort(times[1]);
-        final double flops = tourFlops();
-        return new double[] {flops / Math.max(1, times[0][rounds / 2]), flops / Math.max(1, times[1][rounds / 2])};
-    }
 
     /** Scratch operands a, b, c and bias for {@link #tour}. */
     static float[][] operands() {
@@ -176,16 +122,5 @@ final class TileChoice {
             VectorKernels.gemm(wide, true, 0, M, 0, N, LONG_K, a, LONG_K, 1, b, N, c, N, bias);
         }
         return System.nanoTime() - t0;
-    }
-
-    /** FLOPs of a tour with the long product. */
-    private static double tourFlops() {
-        final int lanes = VectorKernels.lanes();
-        final double k = WARM_K;
-        // Multiply-adds of each call of the tour, in order; two FLOPs each.
-        double f = 2.0 * M * N * k + 2 * (4.0 * M + 7) * (7 * lanes + 5) * k + M * 5.0 * lanes * k
-                + (M + 1) * 4.0 * lanes * k + 9.0 * (lanes / 2) * k + 2.0 * M * N * k;
-        f += (double) M * N * LONG_K;
-        return 2 * f;
     }
 }

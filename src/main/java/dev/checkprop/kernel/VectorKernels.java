@@ -107,8 +107,7 @@ final class VectorKernels extends GemmKernels {
 
     /**
      * The JVM's choice ({@link TileChoice#choose}: by vector width unless a property says
-     * otherwise), made at the first product, in a holder so that a measured choice runs once this
-     * class is initialized.
+     * otherwise), made at the first product.
      */
     private static final class Tuned {
         static final TileChoice.Choice CHOICE = TileChoice.choose();
