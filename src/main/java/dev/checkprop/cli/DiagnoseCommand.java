@@ -50,7 +50,7 @@ final class DiagnoseCommand implements Callable<Integer> {
         Batch batch = Inputs.batchFor(net, model, data, lossFn);
         Diagnosis d;
         // The same pre-flight check as grad: a plan too big for the heap is refused with its figures.
-        dev.checkprop.memory.PlanSelection.Selection sel = dev.checkprop.memory.PlanSelection.select(plan, net, batch.size(),
+        dev.checkprop.select.PlanSelection.Selection sel = dev.checkprop.select.PlanSelection.select(plan, net, batch.size(),
                 batch.labels() != null, new long[0]);
         if (sel.microBatches() > 1) {
             throw new IllegalStateException("diagnose does not split batches: " + sel.explanation()

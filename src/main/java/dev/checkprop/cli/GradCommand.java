@@ -7,7 +7,7 @@ import dev.checkprop.kernel.Kernels;
 import dev.checkprop.memory.HeapBudget;
 import dev.checkprop.memory.MemoryModel;
 import dev.checkprop.memory.MemoryReport;
-import dev.checkprop.memory.PlanSelection;
+import dev.checkprop.select.PlanSelection;
 import dev.checkprop.exec.MicroBatches;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Gradients;

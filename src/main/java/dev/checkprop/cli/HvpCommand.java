@@ -2,10 +2,13 @@ package dev.checkprop.cli;
 
 import dev.checkprop.exec.Executor;
 import dev.checkprop.exec.RunStats;
-import dev.checkprop.hvp.Curvature;
+import dev.checkprop.nn.Curvature;
 import dev.checkprop.hvp.DirectionFile;
 import dev.checkprop.hvp.Directions;
-import dev.checkprop.hvp.HvpMemory;
+import dev.checkprop.memory.MemoryModel;
+import dev.checkprop.memory.MemoryReport;
+import dev.checkprop.nn.StateModel;
+import dev.checkprop.select.PlanSelection;
 import dev.checkprop.io.ModelFile;
 import dev.checkprop.kernel.Kernels;
 import dev.checkprop.memory.ArrayLayout;
@@ -61,6 +64,9 @@ public final class HvpCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--jol", description = "measure every memory category with JOL at the plan's peak (slow: seconds)")
+    boolean jol;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -73,22 +79,21 @@ public final class HvpCommand implements Callable<Integer> {
         // The direction is read, then copied into parameter-shaped arrays: twice its size at its peak.
         Args.filesFit(new String[] {"--model", "--data", "--vector"}, new Path[] {model, data, vector}, new int[] {1, 1, 2});
         Loss lossFn = Loss.parse(loss);
-        var planner = Planners.parse(plan);
         Network net = ModelFile.load(model);
         Batch batch = Inputs.batchFor(net, model, data, lossFn);
         Gradients v = DirectionFile.read(vector, net);
-        // The planners that read sizes and costs (budget:, optimal:) see the Hessian mode's: two arrays
-        // per state, up to three products per forward; heap footprints, as PlanSelection budgets.
-        ArrayLayout heap = ArrayLayout.current().heapFootprint();
-        dev.checkprop.plan.Chain states = HvpMemory.chain(net, batch.size(), heap);
-        Plan p = planner.plan(states);
-        // Before the executor and the three parameter-shaped outputs exist: v, g and Hv, the pairs of
-        // states the plan holds at its peak, and the executor's workspace for both a and R{a}.
-        long params = dev.checkprop.memory.MemoryModel.parameterBytes(net, heap);
-        double need = 4.0 * params + p.cost(states).peakBytes()
-                + 2.0 * dev.checkprop.memory.MemoryModel.workspaceBytes(net, batch.size(), heap);
+        // States are (a, R{a}) pairs here: budgets, predictions and the heap check are in curvature mode.
+        PlanSelection.Selection sel = PlanSelection.select(plan, net, batch.size(), batch.labels() != null, new long[0],
+                StateModel.Mode.CURVATURE);
+        Plan p = sel.plan();
+        if (plan.trim().equalsIgnoreCase("auto") && sel.microBatches() > 1) {
+            throw new IllegalArgumentException("hvp does not split batches: " + sel.explanation());
+        }
+        // Before the executor and the three parameter-shaped outputs exist: v, g and Hv, the plan's
+        // (a, R{a}) buffers and the executor's workspace for both a and R{a}.
+        double need = sel.predicted().total() - sel.predicted().bytes(dev.checkprop.memory.MemoryCategory.BATCH);
         dev.checkprop.memory.Preflight.heap("hvp with plan " + p.name() + ": parameters, direction, gradient, product,"
-                + " the plan's peak (a, R{a}) states and workspace", need,
+                + " the plan's (a, R{a}) states and workspace", need,
                 "use a plan that keeps fewer states (sqrt, binomial:S, budget:BYTES) or a larger -Xmx");
         Curvature curvature = gaussNewton ? Curvature.GAUSS_NEWTON : Curvature.HESSIAN;
         Gradients g = Gradients.zerosLike(net);
@@ -97,12 +102,15 @@ public final class HvpCommand implements Callable<Integer> {
         double seconds;
         RunStats run;
         String kernel;
+        MemoryReport memory;
         try (Executor ex = Executor.forHessianProducts(net, p, batch.size(), Kernels.get(), nThreads)) {
             long t0 = System.nanoTime();
             value = ex.hessianVector(batch, lossFn, v, g, hv, curvature);
             seconds = (System.nanoTime() - t0) / 1e9;
             run = ex.lastRun();
             kernel = ex.kernels().name();
+            memory = jol ? MemoryReport.measureCurvature(ex, batch, lossFn, v, Gradients.zerosLike(net),
+                    Gradients.zerosLike(net), curvature) : MemoryReport.predicted(ex, batch.labels() != null, new long[0]);
         }
         double vHv = Directions.dot(v, hv);
         DirectionFile.toSafeTensors(net, hv, Map.of("loss", Double.toString(value), "product", curvature.label(),
@@ -126,6 +134,7 @@ public final class HvpCommand implements Callable<Integer> {
         r.put("seconds", seconds);
         r.put("threads", nThreads);
         r.put("kernel", kernel);
+        r.put("memory", memory.toMap());
         if (report != null) {
             Reports.write(r, report);
         }
@@ -134,6 +143,12 @@ public final class HvpCommand implements Callable<Integer> {
                 p.name(), curvature == Curvature.HESSIAN ? "H·v" : "G·v", value, curvature == Curvature.HESSIAN ? "Hv" : "Gv",
                 vHv, run.forwardEvaluations(), net.depth(), run.peakLiveBuffers(), dev.checkprop.plan.Planners.humanBytes(run.peakActivationBytes()),
                 seconds, kernel, nThreads);
+        if (jol) {
+            console.print(memory.toTable());
+            if (!memory.consistent()) {
+                console.printf("warning: JOL's measurement differs from the prediction%n");
+            }
+        }
         return 0;
     }
 
@@ -142,6 +157,6 @@ public final class HvpCommand implements Callable<Integer> {
      * holds at its peak in this mode, the scale against which a plan's peak is to be read.
      */
     private static long fullStorageStateBytes(Network net, int batch) {
-        return HvpMemory.chain(net, batch, ArrayLayout.current()).totalBytes();
+        return MemoryModel.chain(net, batch, StateModel.Mode.CURVATURE, ArrayLayout.current()).totalBytes();
     }
 }

@@ -1,5 +1,6 @@
 package dev.checkprop.cli;
 
+import dev.checkprop.nn.Curvature;
 import dev.checkprop.data.Batcher;
 import dev.checkprop.data.Dataset;
 import dev.checkprop.diag.Diagnosis;
@@ -7,13 +8,13 @@ import dev.checkprop.exec.RunStats;
 import dev.checkprop.io.ModelFile;
 import dev.checkprop.memory.ArrayLayout;
 import dev.checkprop.memory.HeapBudget;
-import dev.checkprop.hvp.HvpMemory;
 import dev.checkprop.plan.Plan;
 import dev.checkprop.train.HessianFree;
-import dev.checkprop.memory.PlanSelection;
+import dev.checkprop.select.PlanSelection;
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.Loss;
 import dev.checkprop.nn.Network;
+import dev.checkprop.nn.StateModel;
 import dev.checkprop.train.Evaluation;
 import dev.checkprop.train.LearningRate;
 import dev.checkprop.train.Optimizer;
@@ -162,17 +163,13 @@ final class TrainCommand implements Callable<Integer> {
         boolean hf = optimizer.equalsIgnoreCase("hessian-free");
         Optimizer opt = hf ? null : Optimizers.create(optimizer, net, rate, momentum, weightDecay);
         long[] stateLengths = hf ? hessianFreeState(net) : opt.stateArrays().stream().mapToLong(a -> a.length).toArray();
-        PlanSelection.Selection sel = PlanSelection.select(plan, net, batch, loss != Loss.MSE, stateLengths);
+        // Hessian-free runs curvature products: states are (a, R{a}) pairs, planned and checked as such.
+        PlanSelection.Selection sel = PlanSelection.select(plan, net, batch, loss != Loss.MSE, stateLengths,
+                hf ? StateModel.Mode.CURVATURE : StateModel.Mode.GRADIENT);
         HeapBudget.check(sel.plan().name(), sel.predicted());
         Plan chosen = sel.plan();
-        if (hf) {
-            if (sel.microBatches() > 1) {
-                throw new IllegalStateException("hessian-free does not split batches: " + sel.explanation());
-            }
-            if (sel.budgetBytes() >= 0) {
-                // Curvature products keep (a, R{a}) pairs: plan the same budget for states twice as large.
-                chosen = HvpMemory.budgetPlan(net, batch, sel.budgetBytes(), ArrayLayout.current().heapFootprint());
-            }
+        if (hf && sel.microBatches() > 1) {
+            throw new IllegalStateException("hessian-free does not split batches: " + sel.explanation());
         }
 
         console.printf("%s%n", net);
@@ -221,9 +218,9 @@ final class TrainCommand implements Callable<Integer> {
                             ? last.slice(0, sel.microBatchSize()) : last, loss, trainer.gradients());
                     for (Diagnosis.Layer dead : d.deadLayers()) {
                         if (warnedDead.add(dead.layer())) {
-                            console.printf("warning: layer %d (%s %s) died: all %d units have f' = 0 on a batch%s%n",
-                                    dead.layer(), dead.kind().fileName(), dead.activation().fileName(), dead.width(),
-                                    dead.kind() == dev.checkprop.nn.DenseLayer.Kind.RESIDUAL
+                            console.printf("warning: layer %d (%s) died: all %d units have f' = 0 on a batch%s%n",
+                                    dead.layer(), dead.description(), dead.width(),
+                                    dead.kind().equals("residual")
                                             ? "; only its skip connection carries the gradient"
                                             : "; backpropagation stops there");
                         }

@@ -120,14 +120,16 @@ public final class Synthetic {
         }
         final float[] y = new float[Math.multiplyExact(n, outWidth)];
         int maxWidth = inputWidth;
-        for (DenseLayer d : net.layers()) {
+        for (dev.checkprop.nn.Layer layer0 : net.layers()) {
+            final DenseLayer d = (DenseLayer) layer0;
             maxWidth = Math.max(maxWidth, d.outputWidth());
         }
         float[] in = new float[maxWidth];
         float[] out = new float[maxWidth];
         for (int i = 0; i < n; i++) {
             System.arraycopy(x, i * inputWidth, in, 0, inputWidth);
-            for (DenseLayer d : net.layers()) {
+            for (dev.checkprop.nn.Layer layer0 : net.layers()) {
+            final DenseLayer d = (DenseLayer) layer0;
                 final float[] w = d.weights();
                 final int nIn = d.inputWidth();
                 for (int o = 0; o < d.outputWidth(); o++) {

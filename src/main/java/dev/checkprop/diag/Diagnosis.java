@@ -3,7 +3,8 @@ package dev.checkprop.diag;
 import dev.checkprop.exec.Executor;
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.Batch;
-import dev.checkprop.nn.DenseLayer;
+import dev.checkprop.exec.ExecutionListener;
+import dev.checkprop.nn.AffineLayer;
 import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Loss;
 import dev.checkprop.nn.Network;
@@ -35,15 +36,16 @@ public final class Diagnosis {
      * One layer's findings.
      *
      * @param layer          l, 1-based
-     * @param kind           dense, residual or dropout
-     * @param activation     the layer's f
+     * @param kind           the layer's kind as in model files: dense, residual, dropout, layernorm, ...
+     * @param description    the layer's description, e.g. {@code dense relu}
+     * @param activation     the layer's f, or null for a layer without one (dropout, layernorm)
      * @param width          n<sub>l</sub>
      * @param deadUnits      units with f' = 0 on every sample, ascending
      * @param zeroColumns    units u of this layer whose column u of W<sup>l+1</sup> is all zero, ascending
      * @param weightGradNorm &Vert;&part;L/&part;W<sup>l</sup>&Vert;<sub>F</sub>
      * @param biasGradNorm   &Vert;&part;L/&part;b<sup>l</sup>&Vert;
      */
-    public record Layer(int layer, DenseLayer.Kind kind, Activation activation, int width, int[] deadUnits,
+    public record Layer(int layer, String kind, String description, Activation activation, int width, int[] deadUnits,
                         int[] zeroColumns, double weightGradNorm, double biasGradNorm) {
 
         /** Answers the fraction of dead units. */
@@ -53,7 +55,7 @@ public final class Diagnosis {
 
         /** Answers whether every unit is dead (for a dense layer: backpropagation stops here). */
         public boolean isDead() {
-            return kind != DenseLayer.Kind.DROPOUT && deadUnits.length == width;
+            return activation != null && deadUnits.length == width;
         }
     }
 
@@ -74,28 +76,37 @@ public final class Diagnosis {
         Network net = exec.network();
         int depth = net.depth();
         int[][] dead = new int[depth + 1][];
-        exec.setObserver((l, output, n) -> dead[l] = deadUnits(net.layer(l), output, n));
+        exec.setListener(new ExecutionListener() {
+            @Override
+            public void beforeBackward(int l, float[] output, int n) {
+                dead[l] = deadUnits(net.layer(l), output, n);
+            }
+        });
         double value;
         try {
             value = exec.gradient(data, loss, out);
         } finally {
-            exec.setObserver(null);
+            exec.setListener(null);
         }
         List<Layer> result = new ArrayList<>(depth);
         for (int l = 1; l <= depth; l++) {
-            DenseLayer d = net.layer(l);
+            dev.checkprop.nn.Layer d = net.layer(l);
             int[] zero = l < depth ? zeroColumns(net.layer(l + 1)) : new int[0];
-            result.add(new Layer(l, d.kind(), d.activation(), d.outputWidth(), dead[l] == null ? new int[0] : dead[l], zero,
+            result.add(new Layer(l, d.kind(), d.describe(), activation(d), d.outputWidth(), dead[l] == null ? new int[0] : dead[l], zero,
                     norm(out.weights(l)), norm(out.bias(l))));
         }
         return new Diagnosis(result, value);
     }
 
-    static int[] deadUnits(DenseLayer d, float[] output, int n) {
-        if (d.kind() == DenseLayer.Kind.DROPOUT) {
+    private static Activation activation(dev.checkprop.nn.Layer d) {
+        return d instanceof AffineLayer a ? a.activation() : null;
+    }
+
+    static int[] deadUnits(dev.checkprop.nn.Layer d, float[] output, int n) {
+        Activation f = activation(d);
+        if (f == null) {
             return new int[0];
         }
-        Activation f = d.activation();
         IntArrayList units = new IntArrayList();
         for (int u = 0; u < d.outputWidth(); u++) {
             boolean alive = false;
@@ -110,8 +121,8 @@ public final class Diagnosis {
     }
 
     /** Answers the input units k for which column k of the layer's W is all zero (none for dropout). */
-    static int[] zeroColumns(DenseLayer next) {
-        if (!next.hasParameters()) {
+    static int[] zeroColumns(dev.checkprop.nn.Layer next) {
+        if (!(next instanceof AffineLayer)) {
             return new int[0];
         }
         int nIn = next.inputWidth();
@@ -158,7 +169,7 @@ public final class Diagnosis {
                 "layer", "kind", "f", "width", "dead", "dead%", "|dL/dW|", "|dL/db|", "zero columns of W^(l+1)"));
         for (Layer r : layers) {
             sb.append(String.format(Locale.ROOT, "%5d  %-9s %-8s %6d %7d %5.1f%% %13.4e %13.4e  %s%s%n", r.layer(),
-                    r.kind().fileName(), r.activation().fileName(), r.width(), r.deadUnits().length, 100 * r.deadFraction(),
+                    r.kind(), r.activation() == null ? "-" : r.activation().fileName(), r.width(), r.deadUnits().length, 100 * r.deadFraction(),
                     r.weightGradNorm(), r.biasGradNorm(), r.zeroColumns().length, r.isDead() ? "   <- dead layer" : ""));
         }
         return sb.toString();
@@ -172,8 +183,8 @@ public final class Diagnosis {
         for (Layer r : layers) {
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("layer", r.layer());
-            e.put("kind", r.kind().fileName());
-            e.put("activation", r.activation().fileName());
+            e.put("kind", r.kind());
+            e.put("activation", r.activation() == null ? "none" : r.activation().fileName());
             e.put("width", r.width());
             e.put("dead_units", r.deadUnits());
             e.put("dead_fraction", r.deadFraction());

@@ -1,7 +1,7 @@
 package dev.checkprop.exec;
 
 import dev.checkprop.nn.Batch;
-import dev.checkprop.nn.DenseLayer;
+import dev.checkprop.nn.Layer;
 import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Loss;
 import dev.checkprop.nn.Network;
@@ -26,11 +26,12 @@ final class NonFiniteCheck {
      * @throws NonFiniteException naming the first layer, in the order the values were computed,
      *                            whose values are not finite
      */
-    static double check(Network net, Batch data, Loss loss, double value, Gradients gradient, Gradients product) {
+    static double check(Network net, Batch data, Loss loss, double value, Gradients gradient, Gradients product,
+                        java.util.function.IntSupplier firstNonFiniteLayer) {
         if (Double.isFinite(value) && finite(net, gradient) == 0 && finite(net, product) == 0) {
             return value;
         }
-        throw locate(net, data, loss, value, gradient, product);
+        throw locate(net, data, loss, value, gradient, product, firstNonFiniteLayer.getAsInt());
     }
 
     /** 0 if every parameter-shaped element is finite, else the highest layer with a non-finite one. */
@@ -59,24 +60,24 @@ final class NonFiniteCheck {
         return acc == 0f;
     }
 
+    /** @param layer the first layer whose output is not finite in an inference pass on {@code data}, or 0 */
     static NonFiniteException locate(Network net, Batch data, Loss loss, double value, Gradients gradient,
-                                             Gradients product) {
-        int layer = firstNonFiniteActivation(net, data);
+                                     Gradients product, int layer) {
         if (layer > 0) {
-            DenseLayer d = net.layer(layer);
+            Layer d = net.layer(layer);
             double w = maxAbs(d.weights(), d.bias());
             if (!Double.isFinite(w)) {
                 // Not an overflow in the pass: the parameters themselves (a training update overflowed).
                 return new NonFiniteException(layer, String.format(Locale.ROOT,
-                        "non-finite result: layer %d (layers.%d, %s %s) has NaN or infinite parameters (did an update"
+                        "non-finite result: layer %d (layers.%d, %s) has NaN or infinite parameters (did an update"
                                 + " overflow? lower the learning rate); the loss is %s and nothing was written",
-                        layer, layer - 1, d.kind().fileName(), d.activation().fileName(), value));
+                        layer, layer - 1, d.describe(), value));
             }
             return new NonFiniteException(layer, String.format(Locale.ROOT,
-                    "non-finite result: the forward pass overflows at layer %d (layers.%d, %s %s, %d x %d weights"
+                    "non-finite result: the forward pass overflows at layer %d (layers.%d, %s, %d x %d weights"
                             + " up to |w| = %.3g): its output a^%d is NaN or infinite although its input is finite;"
                             + " the loss is %s and nothing was written",
-                    layer, layer - 1, d.kind().fileName(), d.activation().fileName(), d.outputWidth(), d.inputWidth(),
+                    layer, layer - 1, d.describe(), d.outputWidth(), d.inputWidth(),
                     maxAbs(d.weights(), d.bias()), layer, value));
         }
         if (!Double.isFinite(value)) {
@@ -96,56 +97,6 @@ final class NonFiniteCheck {
         return new NonFiniteException(p, "non-finite result: the loss is " + value + " but the curvature product of layer "
                 + p + " (layers." + (p - 1) + ") is NaN or infinite, the first the backward pass reaches (is the direction"
                 + " too large?); nothing was written");
-    }
-
-    /**
-     * The first layer whose output is non-finite in a plain float forward pass (dropout as identity,
-     * as in inference), or 0. Sample-major, one sample at a time: two vectors of the widest layer.
-     */
-    static int firstNonFiniteActivation(Network net, Batch data) {
-        int maxWidth = net.inputWidth();
-        for (int l = 1; l <= net.depth(); l++) {
-            maxWidth = Math.max(maxWidth, net.width(l));
-        }
-        float[] in = new float[maxWidth];
-        float[] out = new float[maxWidth];
-        int first = 0;
-        int n0 = net.inputWidth();
-        for (int i = 0; i < data.size(); i++) {
-            System.arraycopy(data.inputs(), i * n0, in, 0, n0);
-            // Past the best layer found so far a sample cannot name an earlier one.
-            int limit = first == 0 ? net.depth() : first - 1;
-            for (int l = 1; l <= limit; l++) {
-                DenseLayer d = net.layer(l);
-                int nIn = d.inputWidth();
-                int nOut = d.outputWidth();
-                if (d.kind() == DenseLayer.Kind.DROPOUT) {
-                    continue;
-                }
-                float[] w = d.weights();
-                boolean bad = false;
-                for (int o = 0; o < nOut; o++) {
-                    float z = d.bias()[o];
-                    for (int k = 0; k < nIn; k++) {
-                        z = Math.fma(w[o * nIn + k], in[k], z);
-                    }
-                    float a = d.activation().apply(z);
-                    if (d.kind() == DenseLayer.Kind.RESIDUAL) {
-                        a += in[o];
-                    }
-                    out[o] = a;
-                    bad |= !Float.isFinite(a);
-                }
-                if (bad) {
-                    first = l;
-                    break;
-                }
-                float[] t = in;
-                in = out;
-                out = t;
-            }
-        }
-        return first;
     }
 
     private static double maxAbs(float[] a, float[] b) {

@@ -24,7 +24,11 @@ public final class NonFiniteException extends ArithmeticException {
      */
     public static NonFiniteException forLoss(dev.checkprop.nn.Network net, dev.checkprop.nn.Batch data,
                                              dev.checkprop.nn.Loss loss, double value) {
-        return NonFiniteCheck.locate(net, data, loss, value, null, null);
+        int layer;
+        try (Executor ex = new Executor(net, new dev.checkprop.plan.FullStoragePlanner().plan(net.depth()), data.size())) {
+            layer = ex.firstNonFiniteLayer(data);
+        }
+        return NonFiniteCheck.locate(net, data, loss, value, null, null, layer);
     }
 
     /** The 1-based layer where the values first became non-finite, or 0 when it was the loss itself. */

@@ -2,7 +2,7 @@ package dev.checkprop.exec;
 
 import dev.checkprop.kernel.DenseKernels;
 import dev.checkprop.nn.Batch;
-import dev.checkprop.nn.DenseLayer;
+import dev.checkprop.nn.Layer;
 import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Loss;
 import dev.checkprop.nn.Network;
@@ -57,7 +57,7 @@ final class WarmUp {
         if (ACTIVE.get() || !Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))) {
             return;
         }
-        final Map<String, List<DenseLayer>> chains = new LinkedHashMap<>();
+        final Map<String, List<Layer>> chains = new LinkedHashMap<>();
         final int depth = net.depth();
         for (int i = 0; i < depth; i++) {
             // Layers i-2, i-1 and i (0-based); the first two start the network's own first chain.
@@ -65,7 +65,7 @@ final class WarmUp {
             // layer above has already fused (f' and bias gradient) and hands one to a layer below,
             // as every inner layer of a deep network does; with pairs that combination never ran
             // while C2 profiled, and the first real step deoptimized on it.
-            final List<DenseLayer> chain = i < 2
+            final List<Layer> chain = i < 2
                     ? net.layers().subList(0, Math.min(3, depth))
                     : net.layers().subList(i - 2, i + 1);
             final String key = (i < 2 ? "first " : "") + signature(chain) + " batch " + batch + " threads "
@@ -83,7 +83,7 @@ final class WarmUp {
             // The products first, on short reductions (what makes C2 compile a tile is the number
             // of calls, and short ones come cheap), then the steps of the network's own shapes.
             kernels.warmUp(System.nanoTime() + LIMIT_MILLIS * 1_000_000L / 2);
-            for (Map.Entry<String, List<DenseLayer>> e : chains.entrySet()) {
+            for (Map.Entry<String, List<Layer>> e : chains.entrySet()) {
                 if (System.nanoTime() >= deadline) {
                     break;
                 }
@@ -122,10 +122,10 @@ final class WarmUp {
         }
     }
 
-    private static String signature(List<DenseLayer> chain) {
+    private static String signature(List<Layer> chain) {
         final StringBuilder sb = new StringBuilder();
-        for (DenseLayer d : chain) {
-            sb.append(d.kind()).append(' ').append(d.activation()).append(' ').append(d.inputWidth()).append("->")
+        for (Layer d : chain) {
+            sb.append(d.getClass().getName()).append(" ").append(d.describe()).append(" ").append(d.tapeRows()).append(" ").append(d.inputWidth()).append("->")
                     .append(d.outputWidth()).append("; ");
         }
         return sb.toString();

@@ -3,7 +3,7 @@ package dev.checkprop.hvp;
 import dev.checkprop.io.SafeTensors;
 import dev.checkprop.io.SafeTensorsException;
 import dev.checkprop.io.Tensor;
-import dev.checkprop.nn.DenseLayer;
+import dev.checkprop.nn.Layer;
 import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Network;
 
@@ -50,12 +50,12 @@ public final class DirectionFile {
         Gradients v = Gradients.zerosLike(net);
         Set<String> expected = new HashSet<>();
         for (int l = 1; l <= net.depth(); l++) {
-            DenseLayer d = net.layer(l);
+            Layer d = net.layer(l);
             if (!d.hasParameters()) {
                 continue;
             }
-            read(st, source, weightName(l - 1), new long[] {d.outputWidth(), d.inputWidth()}, v.weights(l), expected);
-            read(st, source, biasName(l - 1), new long[] {d.outputWidth()}, v.bias(l), expected);
+            read(st, source, weightName(l - 1), d.weightShape(), v.weights(l), expected);
+            read(st, source, biasName(l - 1), d.biasShape(), v.bias(l), expected);
         }
         for (String name : st.names()) {
             if (!expected.contains(name)) {
@@ -112,12 +112,12 @@ public final class DirectionFile {
     public static SafeTensors toSafeTensors(Network net, Gradients v, Map<String, String> metadata) {
         SafeTensors.Builder b = SafeTensors.builder();
         for (int l = 1; l <= net.depth(); l++) {
-            DenseLayer d = net.layer(l);
+            Layer d = net.layer(l);
             if (!d.hasParameters()) {
                 continue;
             }
-            b.putF32(weightName(l - 1), new long[] {d.outputWidth(), d.inputWidth()}, v.weights(l));
-            b.putF32(biasName(l - 1), new long[] {d.outputWidth()}, v.bias(l));
+            b.putF32(weightName(l - 1), d.weightShape(), v.weights(l));
+            b.putF32(biasName(l - 1), d.biasShape(), v.bias(l));
         }
         metadata.forEach(b::metadata);
         return b.build();

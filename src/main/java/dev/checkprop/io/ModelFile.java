@@ -2,7 +2,12 @@ package dev.checkprop.io;
 
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.Batch;
+import dev.checkprop.nn.AffineLayer;
 import dev.checkprop.nn.DenseLayer;
+import dev.checkprop.nn.DropoutLayer;
+import dev.checkprop.nn.Layer;
+import dev.checkprop.nn.LayerNormLayer;
+import dev.checkprop.nn.ResidualLayer;
 import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Loss;
 import dev.checkprop.nn.Network;
@@ -57,17 +62,24 @@ public final class ModelFile {
     public static SafeTensors toSafeTensors(Network net) {
         SafeTensors.Builder b = SafeTensors.builder();
         for (int l = 1; l <= net.depth(); l++) {
-            DenseLayer d = net.layer(l);
-            b.metadata(key(l - 1, "kind"), d.kind().fileName());
-            if (d.kind() == DenseLayer.Kind.DROPOUT) {
-                b.metadata(key(l - 1, "rate"), Float.toString(d.dropoutRate()));
+            Layer layer = net.layer(l);
+            b.metadata(key(l - 1, "kind"), layer.kind());
+            if (layer instanceof DropoutLayer d) {
+                b.metadata(key(l - 1, "rate"), Float.toString(d.rate()));
                 b.metadata(key(l - 1, "width"), Integer.toString(d.outputWidth()));
-                b.metadata(key(l - 1, "seed"), Long.toString(d.dropoutSeed()));
-                continue;
+                b.metadata(key(l - 1, "seed"), Long.toString(d.seed()));
+            } else if (layer instanceof AffineLayer d) {
+                b.putF32(weightName(l - 1), new long[] {d.outputWidth(), d.inputWidth()}, d.weights());
+                b.putF32(biasName(l - 1), new long[] {d.outputWidth()}, d.bias());
+                b.metadata(activationKey(l - 1), d.activation().fileName());
+            } else if (layer instanceof LayerNormLayer d) {
+                b.putF32(weightName(l - 1), new long[] {d.outputWidth()}, d.weights());
+                b.putF32(biasName(l - 1), new long[] {d.outputWidth()}, d.bias());
+                b.metadata(key(l - 1, "eps"), Float.toString(d.eps()));
+            } else {
+                throw new IllegalArgumentException("layer " + l + " (" + layer.describe() + ", " + layer.getClass().getName()
+                        + ") is not a built-in kind: model files hold dense, residual, dropout and layernorm layers");
             }
-            b.putF32(weightName(l - 1), new long[] {d.outputWidth(), d.inputWidth()}, d.weights());
-            b.putF32(biasName(l - 1), new long[] {d.outputWidth()}, d.bias());
-            b.metadata(activationKey(l - 1), d.activation().fileName());
         }
         b.metadata("format", "checkprop");
         return b.build();
@@ -105,17 +117,19 @@ public final class ModelFile {
             throw new SafeTensorsException(source + ": no tensor " + weightName(0) + ": not a checkprop model file");
         }
         Set<String> expected = new HashSet<>();
-        List<DenseLayer> layers = new ArrayList<>(depth);
+        List<Layer> layers = new ArrayList<>(depth);
         for (int i = 0; i < depth; i++) {
-            String kindName = st.metadata().getOrDefault(key(i, "kind"), "dense");
-            DenseLayer.Kind kind;
-            try {
-                kind = DenseLayer.Kind.parse(kindName);
-            } catch (IllegalArgumentException e) {
-                throw new SafeTensorsException(source + ": __metadata__ " + key(i, "kind") + ": " + e.getMessage());
+            String kind = st.metadata().getOrDefault(key(i, "kind"), "dense");
+            if (!List.of("dense", "residual", "dropout", "layernorm").contains(kind)) {
+                throw new SafeTensorsException(source + ": __metadata__ " + key(i, "kind") + ": unknown layer kind '" + kind
+                        + "' (expected dense, residual, dropout or layernorm)");
             }
             int prevWidth = i == 0 ? -1 : layers.get(i - 1).outputWidth();
-            if (kind == DenseLayer.Kind.DROPOUT) {
+            if (kind.equals("layernorm")) {
+                layers.add(layerNorm(st, i, prevWidth, source, adopt, expected));
+                continue;
+            }
+            if (kind.equals("dropout")) {
                 long width = metaLong(st, key(i, "width"), source);
                 if (width < 1 || width > Integer.MAX_VALUE) {
                     throw new SafeTensorsException(source + ": __metadata__ " + key(i, "width") + " is " + width
@@ -128,7 +142,7 @@ public final class ModelFile {
                             + " but layer " + (i - 1) + " has " + prevWidth + " outputs");
                 }
                 try {
-                    layers.add(DenseLayer.dropout((int) width, rate, seed));
+                    layers.add(new DropoutLayer((int) width, rate, seed));
                 } catch (IllegalArgumentException e) {
                     throw new SafeTensorsException(source + ": layer " + i + ": " + e.getMessage());
                 }
@@ -154,7 +168,7 @@ public final class ModelFile {
                 throw new SafeTensorsException(source + ": " + w.name() + " takes " + nIn + " inputs but layer "
                         + (i - 1) + " has " + prevWidth + " outputs");
             }
-            if (kind == DenseLayer.Kind.RESIDUAL && nIn != nOut) {
+            if (kind.equals("residual") && nIn != nOut) {
                 throw new SafeTensorsException(source + ": residual layer " + w.name() + " must be square, got "
                         + java.util.Arrays.toString(w.shape()));
             }
@@ -175,7 +189,7 @@ public final class ModelFile {
             float[] bv = adopt ? bias.floatsShared() : bias.toFloatArray();
             checkFinite(source, w.name(), wv, nIn);
             checkFinite(source, bias.name(), bv, 1);
-            layers.add(kind == DenseLayer.Kind.RESIDUAL ? DenseLayer.residual(nOut, f, wv, bv)
+            layers.add(kind.equals("residual") ? new ResidualLayer(nOut, f, wv, bv)
                     : new DenseLayer(nIn, nOut, f, wv, bv));
         }
         for (String name : st.names()) {
@@ -185,6 +199,42 @@ public final class ModelFile {
             }
         }
         return new Network(layers);
+    }
+
+    /** Reads layer {@code i} of kind {@code layernorm}: weight and bias of shape [n], optional eps in metadata. */
+    private static Layer layerNorm(SafeTensors st, int i, int prevWidth, String source, boolean adopt, Set<String> expected)
+            throws SafeTensorsException {
+        Tensor w = requireTensor(st, weightName(i), source);
+        Tensor bias = requireTensor(st, biasName(i), source);
+        expected.add(w.name());
+        expected.add(bias.name());
+        if (w.rank() != 1 || w.dim(0) < 1) {
+            throw new SafeTensorsException(source + ": " + w.name() + " of a layernorm layer must have shape [n], got "
+                    + java.util.Arrays.toString(w.shape()));
+        }
+        int n = w.dim(0);
+        if (bias.rank() != 1 || bias.dim(0) != n) {
+            throw new SafeTensorsException(source + ": " + bias.name() + " must have shape [" + n + "] to match "
+                    + w.name() + " " + java.util.Arrays.toString(w.shape()));
+        }
+        if (prevWidth >= 0 && prevWidth != n) {
+            throw new SafeTensorsException(source + ": layernorm layer " + i + " normalises " + n + " features but layer "
+                    + (i - 1) + " has " + prevWidth + " outputs");
+        }
+        float eps = LayerNormLayer.DEFAULT_EPS;
+        if (st.metadata().containsKey(key(i, "eps"))) {
+            double e = metaNumber(st, key(i, "eps"), source);
+            if (!(e > 0 && e < 1) || (float) e <= 0f) {
+                throw new SafeTensorsException(source + ": __metadata__ " + key(i, "eps") + " is " + e
+                        + ": eps must be a positive float below 1");
+            }
+            eps = (float) e;
+        }
+        float[] wv = adopt ? w.floatsShared() : w.toFloatArray();
+        float[] bv = adopt ? bias.floatsShared() : bias.toFloatArray();
+        checkFinite(source, w.name(), wv, 1);
+        checkFinite(source, bias.name(), bv, 1);
+        return new LayerNormLayer(n, wv, bv, eps);
     }
 
     /**
@@ -251,12 +301,12 @@ public final class ModelFile {
     public static SafeTensors gradientsToSafeTensors(Network net, Gradients g, double loss) {
         SafeTensors.Builder b = SafeTensors.builder();
         for (int l = 1; l <= net.depth(); l++) {
-            DenseLayer d = net.layer(l);
+            Layer d = net.layer(l);
             if (!d.hasParameters()) {
                 continue;
             }
-            b.putF32(weightName(l - 1), new long[] {d.outputWidth(), d.inputWidth()}, g.weights(l));
-            b.putF32(biasName(l - 1), new long[] {d.outputWidth()}, g.bias(l));
+            b.putF32(weightName(l - 1), d.weightShape(), g.weights(l));
+            b.putF32(biasName(l - 1), d.biasShape(), g.bias(l));
         }
         b.metadata("loss", Double.toString(loss));
         return b.build();

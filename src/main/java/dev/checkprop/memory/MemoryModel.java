@@ -1,19 +1,29 @@
 package dev.checkprop.memory;
 
-import dev.checkprop.nn.DenseLayer;
+import dev.checkprop.exec.Executor;
+import dev.checkprop.nn.Layer;
 import dev.checkprop.nn.Network;
+import dev.checkprop.nn.StateModel;
+import dev.checkprop.plan.Chain;
 import dev.checkprop.plan.Plan;
+import dev.checkprop.plan.Simulation;
 
 import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * Predicts, from the network, the plan and the batch size alone, the bytes every category of a
- * gradient computation holds, with array sizes from the running VM ({@link ArrayLayout}). It
- * re-derives the executor's pool sizes by simulating the plan itself, so a measurement that agrees
- * with it confirms that the executor holds what the plan says, no more.
+ * Predicts, from the network, the plan, the batch size and the mode alone, the bytes every category
+ * of a gradient or curvature computation holds, with array sizes from the running VM
+ * ({@link ArrayLayout}). State sizes come from {@link StateModel}, the plan's live bytes and the
+ * buffers the executor allocates from the same {@link Simulation} the executor follows, and the
+ * workspace from the executor's and the layers' own declarations ({@link Executor#workspaceFloats},
+ * {@link Executor#scratchNeeds}): nothing here is a second copy of what an executor does, so a
+ * measurement that agrees with it confirms that the executor holds what the plan says, no more.
  */
 public final class MemoryModel {
+
+    /** Chain costs must keep L&middot;&Sigma;cost below 2<sup>59</sup>; scaled below 2<sup>58</sup> to leave room. */
+    private static final long COST_LIMIT = 1L << 58;
 
     private MemoryModel() {
     }
@@ -22,11 +32,11 @@ public final class MemoryModel {
      * A prediction.
      *
      * @param bytes            per category
-     * @param peakLiveBytes    the most bytes of live activation buffers at once (headers included)
+     * @param peakLiveBytes    the most bytes of live states at once (headers included)
      * @param peakLiveAction   the first action at which that peak is reached
-     * @param peakLiveBuffers  the most activation buffers live at once
-     * @param forwardFlops     2&middot;N&middot;&Sigma; n<sub>l</sub>&middot;n<sub>l-1</sub> over every forward evaluation,
-     *                         including each residual branch recomputed in the backward pass
+     * @param peakLiveBuffers  the most states live at once
+     * @param forwardFlops     the flops of every forward evaluation, including each forward a layer
+     *                         recomputes in its backward (a residual branch)
      */
     public record Prediction(Map<MemoryCategory, Long> bytes, long peakLiveBytes, int peakLiveAction,
                              int peakLiveBuffers, long forwardFlops) {
@@ -42,41 +52,79 @@ public final class MemoryModel {
         }
     }
 
-    /** Answers the bytes of one activation buffer a<sup>l</sup> for a batch of N (1 &le; l &le; L). */
-    public static long activationBytes(Network net, int l, int batch, ArrayLayout layout) {
-        return layout.floatArray((long) net.width(l) * batch);
+    /** Answers the bytes of layer l's state in {@code mode} for a batch of N (all its arrays, headers included). */
+    public static long stateBytes(Network net, int l, int batch, StateModel.Mode mode, ArrayLayout layout) {
+        return mode.arrays() * layout.floatArray(StateModel.floats(net.layer(l), batch));
     }
 
-    /** Answers the flops of one forward evaluation of layer l: 2&middot;N&middot;n<sub>l</sub>&middot;n<sub>l-1</sub>, 0 for dropout. */
+    /** Answers the flops of one forward evaluation of layer l (0 for a layer without a product). */
     public static long layerFlops(Network net, int l, int batch) {
-        return net.layer(l).hasParameters() ? 2L * batch * net.width(l) * net.width(l - 1) : 0L;
+        return net.layer(l).forwardFlops(batch);
     }
 
-    /** Answers the bytes of W and b of every layer (the same for their gradients). */
+    /**
+     * Answers the chain the budget planners see for {@code mode}: per layer, its state's bytes
+     * ({@link #stateBytes}) and the cost of one forward evaluation in that mode
+     * ({@link Layer#forwardCost}, with the tangent's extra products in curvature mode), divided by a
+     * common factor when needed to keep L&middot;&Sigma;cost within {@link Chain}'s limit (only ratios
+     * matter to a planner).
+     */
+    public static Chain chain(Network net, int batch, StateModel.Mode mode, ArrayLayout layout) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1, got " + batch);
+        }
+        final int depth = net.depth();
+        final long[] bytes = new long[depth];
+        final double[] raw = new double[depth];
+        double total = 0;
+        for (int l = 1; l <= depth; l++) {
+            bytes[l - 1] = stateBytes(net, l, batch, mode, layout);
+            final Layer d = net.layer(l);
+            raw[l - 1] = mode == StateModel.Mode.CURVATURE ? d.tangentCost(batch, l == 1) : d.forwardCost(batch);
+            total += raw[l - 1];
+        }
+        // A double sum is exact enough here: it only decides the common divisor.
+        final double scale = Math.max(1.0, Math.ceil(total * depth / COST_LIMIT));
+        final long[] cost = new long[depth];
+        for (int l = 0; l < depth; l++) {
+            cost[l] = Math.max(1L, (long) (raw[l] / scale));
+        }
+        return Chain.of(bytes, cost);
+    }
+
+    /** Answers the simulation of {@code plan} with heap sizes: live bytes, peak, and the buffers an executor allocates. */
+    public static Simulation simulate(Network net, Plan plan, int batch, StateModel.Mode mode, ArrayLayout layout) {
+        if (plan.layers() != net.depth()) {
+            throw new IllegalArgumentException("plan " + plan.name() + " is for " + plan.layers()
+                    + " layers but the network has " + net.depth());
+        }
+        return Simulation.of(plan, StateModel.floats(net, batch), f -> mode.arrays() * layout.floatArray(f));
+    }
+
+    /** Answers the bytes of every layer's parameters (the same for their gradients, directions and products). */
     public static long parameterBytes(Network net, ArrayLayout layout) {
         long b = 0;
-        for (int l = 1; l <= net.depth(); l++) {
-            b += layout.floatArray((long) net.width(l) * net.width(l - 1)) + layout.floatArray(net.width(l));
+        for (Layer d : net.layers()) {
+            b += layout.floatArray(d.weights().length) + layout.floatArray(d.bias().length);
         }
         return b;
     }
 
     /**
-     * Answers the executor's constant scratch: the input transposed, the sample-major copy of
-     * a<sup>l-1</sup>, and two buffers for the gradient flowing backward.
+     * Answers the executor's constant arrays in {@code mode}: the input transposed, the buffers of the
+     * gradient flowing backward (two, four with their R-images) and the layers' scratch.
      */
-    public static long workspaceBytes(Network net, int batch, ArrayLayout layout) {
-        int maxIn = 0;
-        int maxOut = 0;
-        for (int l = 1; l <= net.depth(); l++) {
-            maxIn = Math.max(maxIn, net.width(l - 1));
-            maxOut = Math.max(maxOut, net.width(l));
+    public static long workspaceBytes(Network net, int batch, StateModel.Mode mode, ArrayLayout layout) {
+        final long[] w = Executor.workspaceFloats(net, batch, mode);
+        long b = layout.floatArray(w[0]) + 2L * mode.arrays() * layout.floatArray(w[1]);
+        for (long[] slots : Executor.scratchNeeds(net, batch, mode).values()) {
+            for (long f : slots) {
+                if (f > 0) {
+                    b += layout.floatArray(f);
+                }
+            }
         }
-        long flow = layout.floatArray((long) Math.max(maxIn, maxOut) * batch);
-        boolean residual = net.layers().stream().anyMatch(d -> d.kind() == DenseLayer.Kind.RESIDUAL);
-        // Two buffers for the gradient flowing backward, two more for a residual branch's f(z) and gradient.
-        return layout.floatArray((long) net.inputWidth() * batch) + layout.floatArray((long) maxIn * batch)
-                + (residual ? 4 : 2) * flow;
+        return b;
     }
 
     /** Answers the bytes of a batch: x and either y or labels. */
@@ -85,74 +133,42 @@ public final class MemoryModel {
                 + (labels ? layout.intArray(batch) : layout.floatArray((long) net.outputWidth() * batch));
     }
 
+    /** As {@link #predict(Network, Plan, int, boolean, long[], StateModel.Mode, ArrayLayout)} for gradients. */
+    public static Prediction predict(Network net, Plan plan, int batch, boolean labels, long[] optimizerStateLengths,
+                                     ArrayLayout layout) {
+        return predict(net, plan, batch, labels, optimizerStateLengths, StateModel.Mode.GRADIENT, layout);
+    }
+
     /**
-     * Predicts a gradient computation.
+     * Predicts a gradient computation, or in {@link StateModel.Mode#CURVATURE} a curvature-vector
+     * product (whose direction and product count with the gradients: three parameter-shaped sets).
      *
      * @param optimizerStateLengths lengths of the optimizer's float state arrays (empty without one)
      */
     public static Prediction predict(Network net, Plan plan, int batch, boolean labels, long[] optimizerStateLengths,
-                                     ArrayLayout layout) {
-        if (plan.layers() != net.depth()) {
-            throw new IllegalArgumentException("plan " + plan.name() + " is for " + plan.layers()
-                    + " layers but the network has " + net.depth());
-        }
-        final int depth = net.depth();
-        // Per distinct width: how many buffers the plan holds at once (the executor's pools).
-        java.util.TreeMap<Integer, int[]> perWidth = new java.util.TreeMap<>();
-        boolean[] live = new boolean[depth + 1];
-        long liveBytes = 0;
-        long peakBytes = 0;
-        int peakAction = -1;
-        int liveCount = 0;
-        int peakCount = 0;
+                                     StateModel.Mode mode, ArrayLayout layout) {
+        final Simulation sim = simulate(net, plan, batch, mode, layout);
         long flops = 0;
         for (int i = 0; i < plan.size(); i++) {
-            int l = plan.layer(i);
-            switch (plan.op(i)) {
-                case FORWARD -> {
-                    int[] c = perWidth.computeIfAbsent(net.width(l), w -> new int[2]);
-                    c[1] = Math.max(c[1], ++c[0]);
-                    live[l] = true;
-                    liveBytes += activationBytes(net, l, batch, layout);
-                    liveCount++;
-                    peakCount = Math.max(peakCount, liveCount);
-                    flops += layerFlops(net, l, batch);
-                    if (liveBytes > peakBytes) {
-                        peakBytes = liveBytes;
-                        peakAction = i;
-                    }
-                }
-                case DROP -> {
-                    perWidth.get(net.width(l))[0]--;
-                    live[l] = false;
-                    liveBytes -= activationBytes(net, l, batch, layout);
-                    liveCount--;
-                }
-                default -> {
-                }
+            if (plan.op(i) == Plan.Op.FORWARD) {
+                flops += layerFlops(net, plan.layer(i), batch);
             }
         }
-        for (int l = 1; l <= depth; l++) {
-            if (net.layer(l).kind() == DenseLayer.Kind.RESIDUAL) {
-                flops += layerFlops(net, l, batch); // the branch recomputed in the backward pass
-            }
-        }
-        long pool = 0;
-        for (Map.Entry<Integer, int[]> e : perWidth.entrySet()) {
-            pool += e.getValue()[1] * layout.floatArray((long) e.getKey() * batch);
+        for (Layer d : net.layers()) {
+            flops += d.backwardRecomputedFlops(batch);
         }
         long optimizer = 0;
         for (long len : optimizerStateLengths) {
             optimizer += layout.floatArray(len);
         }
-        Map<MemoryCategory, Long> bytes = new EnumMap<>(MemoryCategory.class);
-        long params = parameterBytes(net, layout);
+        final Map<MemoryCategory, Long> bytes = new EnumMap<>(MemoryCategory.class);
+        final long params = parameterBytes(net, layout);
         bytes.put(MemoryCategory.PARAMETERS, params);
-        bytes.put(MemoryCategory.GRADIENTS, params);
-        bytes.put(MemoryCategory.ACTIVATIONS, pool);
-        bytes.put(MemoryCategory.WORKSPACE, workspaceBytes(net, batch, layout));
+        bytes.put(MemoryCategory.GRADIENTS, mode == StateModel.Mode.CURVATURE ? 3 * params : params);
+        bytes.put(MemoryCategory.ACTIVATIONS, sim.allocatedBytes());
+        bytes.put(MemoryCategory.WORKSPACE, workspaceBytes(net, batch, mode, layout));
         bytes.put(MemoryCategory.BATCH, batchBytes(net, batch, labels, layout));
         bytes.put(MemoryCategory.OPTIMIZER_STATE, optimizer);
-        return new Prediction(bytes, peakBytes, peakAction, peakCount, flops);
+        return new Prediction(bytes, sim.peakBytes(), sim.peakAction(), sim.peakStates(), flops);
     }
 }

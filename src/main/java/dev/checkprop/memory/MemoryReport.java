@@ -1,6 +1,8 @@
 package dev.checkprop.memory;
 
+import dev.checkprop.exec.ExecutionListener;
 import dev.checkprop.exec.Executor;
+import dev.checkprop.nn.Curvature;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Loss;
@@ -38,47 +40,78 @@ public final class MemoryReport {
         this.vm = vm;
     }
 
-    /** Answers a report with predictions only. */
+    /** Answers a report with predictions only, for the executor's mode. */
     public static MemoryReport predicted(Executor exec, boolean labels, long[] optimizerStateLengths) {
         ArrayLayout layout = ArrayLayout.current();
         return new MemoryReport(MemoryModel.predict(exec.network(), exec.plan(), exec.batchSize(), labels,
-                optimizerStateLengths, layout), null, -1, layout.vmDetails());
+                optimizerStateLengths, exec.mode(), layout), null, -1, layout.vmDetails());
     }
 
     /**
      * Runs one gradient computation and measures, with JOL, every category at the plan's peak action
-     * (the first action at which the live activation bytes are largest).
+     * (the first action at which the live state bytes are largest).
      *
      * @param optimizerState the optimizer's state arrays (empty without one). Not modified.
      */
     public static MemoryReport measure(Executor exec, Batch data, Loss loss, Gradients out, List<float[]> optimizerState) {
+        return measure(exec, data, optimizerState, List.of(out), () -> exec.gradient(data, loss, out));
+    }
+
+    /**
+     * Runs one curvature-vector product on an executor built by {@link Executor#forHessianProducts} and
+     * measures every category at the plan's peak action: states are (a, R{a}) pairs, and the
+     * direction, the gradient and the product count as gradients.
+     */
+    public static MemoryReport measureCurvature(Executor exec, Batch data, Loss loss, Gradients v, Gradients gradient,
+                                                Gradients product, Curvature curvature) {
+        return measure(exec, data, List.of(), List.of(v, gradient, product),
+                () -> exec.hessianVector(data, loss, v, gradient, product, curvature));
+    }
+
+    private static MemoryReport measure(Executor exec, Batch data, List<float[]> optimizerState, List<Gradients> outputs,
+                                        Runnable run) {
         ArrayLayout layout = ArrayLayout.current();
         long[] lengths = optimizerState.stream().mapToLong(a -> a.length).toArray();
         MemoryModel.Prediction p = MemoryModel.predict(exec.network(), exec.plan(), exec.batchSize(),
-                data.labels() != null, lengths, layout);
+                data.labels() != null, lengths, exec.mode(), layout);
         Map<MemoryCategory, Long> m = new EnumMap<>(MemoryCategory.class);
         long[] peakLive = {-1};
-        exec.gradient(data, loss, out, p.peakLiveAction(), (action, live) -> {
-            peakLive[0] = jol(live);
-            Network net = exec.network();
-            List<Object> params = new ArrayList<>();
-            List<Object> grads = new ArrayList<>();
-            for (int l = 1; l <= net.depth(); l++) {
-                params.add(net.layer(l).weights());
-                params.add(net.layer(l).bias());
-                grads.add(out.weights(l));
-                grads.add(out.bias(l));
+        exec.setListener(new ExecutionListener() {
+            @Override
+            public boolean wantsAction(int action) {
+                return action == p.peakLiveAction();
             }
-            m.put(MemoryCategory.PARAMETERS, jol(params));
-            m.put(MemoryCategory.GRADIENTS, jol(grads));
-            m.put(MemoryCategory.ACTIVATIONS, jol(exec.activationPool()));
-            m.put(MemoryCategory.WORKSPACE, jol(exec.workspace()));
-            List<Object> batch = new ArrayList<>();
-            batch.add(data.inputs());
-            batch.add(data.labels() != null ? data.labels() : data.targets());
-            m.put(MemoryCategory.BATCH, jol(batch));
-            m.put(MemoryCategory.OPTIMIZER_STATE, optimizerState.isEmpty() ? 0L : jol(optimizerState));
+
+            @Override
+            public void afterAction(int action, List<float[]> live) {
+                peakLive[0] = jol(live);
+                Network net = exec.network();
+                List<Object> params = new ArrayList<>();
+                List<Object> grads = new ArrayList<>();
+                for (int l = 1; l <= net.depth(); l++) {
+                    params.add(net.layer(l).weights());
+                    params.add(net.layer(l).bias());
+                    for (Gradients out : outputs) {
+                        grads.add(out.weights(l));
+                        grads.add(out.bias(l));
+                    }
+                }
+                m.put(MemoryCategory.PARAMETERS, jol(params));
+                m.put(MemoryCategory.GRADIENTS, jol(grads));
+                m.put(MemoryCategory.ACTIVATIONS, jol(exec.activationPool()));
+                m.put(MemoryCategory.WORKSPACE, jol(exec.workspace()));
+                List<Object> batch = new ArrayList<>();
+                batch.add(data.inputs());
+                batch.add(data.labels() != null ? data.labels() : data.targets());
+                m.put(MemoryCategory.BATCH, jol(batch));
+                m.put(MemoryCategory.OPTIMIZER_STATE, optimizerState.isEmpty() ? 0L : jol(optimizerState));
+            }
         });
+        try {
+            run.run();
+        } finally {
+            exec.setListener(null);
+        }
         return new MemoryReport(p, m, peakLive[0], layout.vmDetails());
     }
 

@@ -110,9 +110,9 @@ public enum Loss {
                 if (batch.labels() == null) {
                     throw new IllegalArgumentException("loss softmax-ce needs integer labels [N], the data has targets y");
                 }
-                if (net.layer(net.depth()).activation() != Activation.IDENTITY) {
+                if (net.layer(net.depth()) instanceof AffineLayer last && last.activation() != Activation.IDENTITY) {
                     throw new IllegalArgumentException("loss softmax-ce takes logits: the last layer's activation must be identity, not "
-                            + net.layer(net.depth()).activation().fileName());
+                            + last.activation().fileName());
                 }
                 final int[] labels = batch.labels();
                 for (int i = 0; i < labels.length; i++) {

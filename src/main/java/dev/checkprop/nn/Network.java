@@ -5,7 +5,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * A chain of L dense layers; layer l (1-based, as in the derivation) maps a<sup>l-1</sup> of width
+ * A chain of L {@link Layer}s; layer l (1-based, as in the derivation) maps a<sup>l-1</sup> of width
  * n<sub>l-1</sub> to a<sup>l</sup> of width n<sub>l</sub>. The structure is immutable; the
  * parameters inside the layers are updated in place by training.
  *
@@ -15,7 +15,7 @@ import java.util.List;
  */
 public final class Network {
 
-    private final List<DenseLayer> layers;
+    private final List<Layer> layers;
 
     /**
      * Wraps layers whose widths chain: layer l's input width equals layer l-1's output width.
@@ -23,7 +23,7 @@ public final class Network {
      * @throws IllegalArgumentException naming the first pair of layers that do not chain, or the
      *                                  first parameter that is NaN or infinite
      */
-    public Network(List<DenseLayer> layers) {
+    public Network(List<Layer> layers) {
         if (layers.isEmpty()) {
             throw new IllegalArgumentException("a network needs at least one layer");
         }
@@ -50,12 +50,12 @@ public final class Network {
     }
 
     /** Answers layer {@code l}, 1-based. */
-    public DenseLayer layer(int l) {
+    public Layer layer(int l) {
         return layers.get(l - 1);
     }
 
     /** Answers the layers in order (unmodifiable). */
-    public List<DenseLayer> layers() {
+    public List<Layer> layers() {
         return layers;
     }
 
@@ -74,11 +74,11 @@ public final class Network {
         return l == 0 ? inputWidth() : layer(l).outputWidth();
     }
 
-    /** Answers the number of parameters, &Sigma; n<sub>l</sub>(n<sub>l-1</sub> + 1). */
+    /** Answers the number of parameters (for dense layers &Sigma; n<sub>l</sub>(n<sub>l-1</sub> + 1)). */
     public long parameterCount() {
         long n = 0;
-        for (DenseLayer d : layers) {
-            n += (long) d.outputWidth() * d.inputWidth() + d.outputWidth();
+        for (Layer d : layers) {
+            n += (long) d.weights().length + d.bias().length;
         }
         return n;
     }
@@ -90,8 +90,9 @@ public final class Network {
      */
     public void checkFinite() {
         for (int l = 1; l <= layers.size(); l++) {
-            DenseLayer d = layer(l);
-            check(d.weights(), "layers." + (l - 1) + ".weight", d.inputWidth());
+            Layer d = layer(l);
+            boolean matrix = d.weights().length == (long) d.outputWidth() * d.inputWidth() && d.inputWidth() > 1;
+            check(d.weights(), "layers." + (l - 1) + ".weight", matrix ? d.inputWidth() : 1);
             check(d.bias(), "layers." + (l - 1) + ".bias", 1);
         }
     }
@@ -107,8 +108,8 @@ public final class Network {
 
     /** Answers a deep copy. */
     public Network copy() {
-        List<DenseLayer> c = new ArrayList<>(layers.size());
-        for (DenseLayer d : layers) {
+        List<Layer> c = new ArrayList<>(layers.size());
+        for (Layer d : layers) {
             c.add(d.copy());
         }
         return new Network(c);
@@ -119,22 +120,17 @@ public final class Network {
         StringBuilder sb = new StringBuilder("Network[").append(inputWidth());
         int l = 1;
         while (l <= depth()) {
-            DenseLayer d = layer(l);
+            Layer d = layer(l);
             int run = 1;
             while (l + run <= depth() && layer(l + run).outputWidth() == d.outputWidth()
-                    && layer(l + run).activation() == d.activation() && layer(l + run).kind() == d.kind()
-                    && layer(l + run).dropoutRate() == d.dropoutRate()) {
+                    && layer(l + run).describe().equals(d.describe())) {
                 run++;
             }
             sb.append(" -> ").append(d.outputWidth());
             if (run > 1) {
                 sb.append(" x").append(run);
             }
-            switch (d.kind()) {
-                case DENSE -> sb.append(" (").append(d.activation().fileName()).append(')');
-                case RESIDUAL -> sb.append(" (residual ").append(d.activation().fileName()).append(')');
-                case DROPOUT -> sb.append(" (dropout ").append(d.dropoutRate()).append(')');
-            }
+            sb.append(" (").append(d.describe()).append(')');
             l += run;
         }
         return sb.append(" | ").append(depth()).append(" layers, ").append(parameterCount()).append(" params]").toString();
@@ -150,7 +146,7 @@ public final class Network {
      * {@link Seeds}; so is each dropout layer's mask seed.
      */
     public static final class Builder {
-        private record Spec(DenseLayer.Kind kind, int width, Activation f, float rate) {
+        private record Spec(String kind, int width, Activation f, float rate) {
         }
 
         private final int inputWidth;
@@ -179,7 +175,7 @@ public final class Network {
                         + count + ", " + width);
             }
             for (int i = 0; i < count; i++) {
-                specs.add(new Spec(DenseLayer.Kind.DENSE, width, java.util.Objects.requireNonNull(f), 0f));
+                specs.add(new Spec("dense", width, java.util.Objects.requireNonNull(f), 0f));
             }
             return this;
         }
@@ -190,7 +186,7 @@ public final class Network {
                 throw new IllegalArgumentException("residual(count) needs count >= 1, got " + count);
             }
             for (int i = 0; i < count; i++) {
-                specs.add(new Spec(DenseLayer.Kind.RESIDUAL, currentWidth(), java.util.Objects.requireNonNull(f), 0f));
+                specs.add(new Spec("residual", currentWidth(), java.util.Objects.requireNonNull(f), 0f));
             }
             return this;
         }
@@ -200,7 +196,7 @@ public final class Network {
             if (!(rate >= 0f && rate < 1f)) {
                 throw new IllegalArgumentException("dropout rate must be in [0, 1), got " + rate);
             }
-            specs.add(new Spec(DenseLayer.Kind.DROPOUT, currentWidth(), Activation.IDENTITY, rate));
+            specs.add(new Spec("dropout", currentWidth(), Activation.IDENTITY, rate));
             return this;
         }
 
@@ -209,20 +205,20 @@ public final class Network {
             if (specs.isEmpty()) {
                 throw new IllegalArgumentException("a network needs at least one layer");
             }
-            long residuals = specs.stream().filter(sp -> sp.kind() == DenseLayer.Kind.RESIDUAL).count();
-            List<DenseLayer> layers = new ArrayList<>(specs.size());
+            long residuals = specs.stream().filter(sp -> sp.kind().equals("residual")).count();
+            List<Layer> layers = new ArrayList<>(specs.size());
             int in = inputWidth;
             for (int l = 0; l < specs.size(); l++) {
                 Spec sp = specs.get(l);
                 int out = sp.width();
-                if (sp.kind() == DenseLayer.Kind.DROPOUT) {
-                    layers.add(DenseLayer.dropout(out, sp.rate(), Seeds.bits(seed, -3, l)));
+                if (sp.kind().equals("dropout")) {
+                    layers.add(new DropoutLayer(out, sp.rate(), Seeds.bits(seed, -3, l)));
                     continue;
                 }
                 Activation f = sp.f();
                 double fanSum = f == Activation.RELU ? in / 2.0 : (in + out) / 2.0;
                 double scale = Math.sqrt(3.0 / fanSum);
-                if (sp.kind() == DenseLayer.Kind.RESIDUAL) {
+                if (sp.kind().equals("residual")) {
                     // Zero-mean branches (tanh, identity) add up like a random walk; relu and sigmoid
                     // branches have a positive mean that adds up coherently, so they shrink by R.
                     scale /= (f == Activation.RELU || f == Activation.SIGMOID) ? residuals : Math.sqrt(residuals);
@@ -232,7 +228,7 @@ public final class Network {
                 for (int j = 0; j < w.length; j++) {
                     w[j] = (2f * Seeds.uniform(seed, l, j) - 1f) * fs;
                 }
-                layers.add(sp.kind() == DenseLayer.Kind.RESIDUAL ? DenseLayer.residual(out, f, w, new float[out])
+                layers.add(sp.kind().equals("residual") ? new ResidualLayer(out, f, w, new float[out])
                         : new DenseLayer(in, out, f, w, new float[out]));
                 in = out;
             }

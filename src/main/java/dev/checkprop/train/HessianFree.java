@@ -1,7 +1,7 @@
 package dev.checkprop.train;
 
 import dev.checkprop.exec.Executor;
-import dev.checkprop.hvp.Curvature;
+import dev.checkprop.nn.Curvature;
 import dev.checkprop.hvp.Directions;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Gradients;
@@ -39,7 +39,7 @@ import java.util.Locale;
  * </ol>
  * So a step costs exactly m + 2 executor passes for m conjugate-gradient products (each pass is one
  * forward and one backward sweep under the plan; a product pass is about twice a gradient pass in
- * flops, see {@link dev.checkprop.hvp.HvpMemory#forwardFlops}). {@link #passes()} counts them.
+ * flops, see {@link dev.checkprop.nn.Layer#tangentCost}). {@link #passes()} counts them.
  * Not included, from the paper: CG-backtracking over stored iterates, the diagonal preconditioner
  * and structural damping; the curvature batch is the gradient batch.
  *

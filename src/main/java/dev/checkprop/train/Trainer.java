@@ -61,7 +61,7 @@ public final class Trainer implements AutoCloseable {
     /**
      * A trainer whose steps are Hessian-free (truncated Newton) steps: the executor is built for
      * Gauss-Newton products, so {@code plan} holds (a, R{a}) pairs and should be planned for them
-     * (see {@link dev.checkprop.hvp.HvpMemory}). No micro-batching.
+     * (see {@link dev.checkprop.nn.StateModel.Mode#CURVATURE}). No micro-batching.
      */
     public static Trainer hessianFree(Network net, Loss loss, Batcher batcher, Plan plan, int threads,
                                       HessianFree.Settings settings) {

@@ -12,7 +12,7 @@ import dev.checkprop.plan.Plan;
 import dev.checkprop.plan.PlanStats;
 import dev.checkprop.plan.Planners;
 import dev.checkprop.memory.ArrayLayout;
-import dev.checkprop.memory.PlanSelection;
+import dev.checkprop.select.PlanSelection;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -189,7 +189,7 @@ public class Bench02_Step {
         data = batch(width, batch);
         // Count-based planners ignore the chain's sizes; budget planners read them.
         Plan p = Planners.parse(PlanSpec.resolve(plan, layers, width, batch))
-                .plan(PlanSelection.chain(net, batch, ArrayLayout.current()));
+                .plan(dev.checkprop.memory.MemoryModel.chain(net, batch, dev.checkprop.nn.StateModel.Mode.GRADIENT, ArrayLayout.current()));
         executor = new Executor(net, p, batch, Kernels.get(), threadCount(threads));
         gradients = Gradients.zerosLike(net);
         // One step to check that what the counters will publish is what the plan promises.

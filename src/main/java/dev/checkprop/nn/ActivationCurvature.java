@@ -1,6 +1,5 @@
-package dev.checkprop.hvp;
+package dev.checkprop.nn;
 
-import dev.checkprop.nn.Activation;
 
 /**
  * Second derivatives of the {@link Activation}s, recovered from the layer's <em>output</em>

@@ -1,4 +1,4 @@
-package dev.checkprop.hvp;
+package dev.checkprop.nn;
 
 import java.util.Locale;
 

@@ -1,7 +1,5 @@
-package dev.checkprop.hvp;
+package dev.checkprop.nn;
 
-import dev.checkprop.nn.Batch;
-import dev.checkprop.nn.Loss;
 
 /**
  * The R-operator of a {@link Loss}'s gradient: given R{a<sup>L</sup>} = J v, writes

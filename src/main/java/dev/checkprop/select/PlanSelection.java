@@ -1,0 +1,180 @@
+package dev.checkprop.select;
+
+import dev.checkprop.memory.ArrayLayout;
+import dev.checkprop.memory.HeapBudget;
+import dev.checkprop.memory.MemoryModel;
+import dev.checkprop.nn.Network;
+import dev.checkprop.nn.StateModel;
+import dev.checkprop.plan.BudgetPlanner;
+import dev.checkprop.plan.Chain;
+import dev.checkprop.plan.InfeasibleBudgetException;
+import dev.checkprop.plan.Plan;
+import dev.checkprop.plan.Planners;
+import dev.checkprop.plan.Simulation;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Turns a plan string into a plan for a network, a batch and a mode: the one entry point for plans
+ * that depend on memory, since a byte budget means nothing without the network and batch it is for.
+ * <ul>
+ * <li>{@code budget:BYTES} (e.g. {@code budget:64MiB}): the cheapest plan whose state buffers, as the
+ *     executor allocates them (headers included), take at most BYTES ({@link #budgetPlan});</li>
+ * <li>{@code auto}: the budget is what this JVM can give &mdash; {@link HeapBudget#usable()} less the
+ *     parameters, gradients, optimizer state, the batch and the executor's workspace. When even the
+ *     tightest plan does not fit the whole batch in that budget, the batch is split into the fewest
+ *     micro-batches that fit, and the selection says so;</li>
+ * <li>any other string: a count-based planner ({@link Planners#parse}) for the network's depth.</li>
+ * </ul>
+ * Sizes here are heap footprints ({@link ArrayLayout#heapFootprint()}): under G1 an array of half a
+ * region or more occupies whole regions, and a budget that ignored it would overrun {@code -Xmx}.
+ */
+public final class PlanSelection {
+
+    /**
+     * A chosen plan.
+     *
+     * @param plan           the plan, for micro-batches of {@code microBatchSize} samples
+     * @param budgetBytes    the state budget it was planned for, or -1 for count-based plans
+     * @param microBatches   how many micro-batches a batch is split into (1: none)
+     * @param microBatchSize samples per micro-batch (the executor's batch size)
+     * @param predicted      the memory prediction for one micro-batch
+     * @param explanation    one line for the user: what was chosen and why
+     */
+    public record Selection(Plan plan, long budgetBytes, int microBatches, int microBatchSize,
+                            MemoryModel.Prediction predicted, String explanation) {
+    }
+
+    private PlanSelection() {
+    }
+
+    /** {@link #select(String, Network, int, boolean, long[], StateModel.Mode)} for gradients with regression targets and no optimizer. */
+    public static Selection select(String spec, Network net, int batch) {
+        return select(spec, net, batch, false, new long[0], StateModel.Mode.GRADIENT);
+    }
+
+    /** {@link #select(String, Network, int, boolean, long[], StateModel.Mode)} for gradients. */
+    public static Selection select(String spec, Network net, int batch, boolean labels, long[] optimizerLengths) {
+        return select(spec, net, batch, labels, optimizerLengths, StateModel.Mode.GRADIENT);
+    }
+
+    /**
+     * Resolves {@code spec} for {@code net}, batches of {@code batch} samples and {@code mode}.
+     *
+     * @param labels           whether the batches carry labels (else targets)
+     * @param optimizerLengths lengths of the optimizer's state arrays (empty without one)
+     * @throws IllegalArgumentException for an unknown plan string, or a budget too small for the
+     *                                  chain (the message names the smallest feasible budget)
+     * @throws IllegalStateException    when {@code auto} cannot fit even one sample per micro-batch
+     */
+    public static Selection select(String spec, Network net, int batch, boolean labels, long[] optimizerLengths,
+                                   StateModel.Mode mode) {
+        // Budgets are heap budgets: count arrays at what they cost the heap (G1 humongous regions).
+        final ArrayLayout layout = ArrayLayout.current().heapFootprint();
+        final String s = spec.trim().toLowerCase(Locale.ROOT);
+        if (s.equals("auto")) {
+            return auto(net, batch, labels, optimizerLengths, mode, layout, HeapBudget.usable());
+        }
+        final Plan plan;
+        long budget = -1;
+        if (s.startsWith("budget:")) {
+            budget = Planners.parseBytes(spec.trim().substring("budget:".length()));
+            plan = budgetPlan(net, batch, budget, mode, layout);
+        } else {
+            // Count-based planners count buffers and forward evaluations: the length is all they read.
+            plan = Planners.parse(spec).plan(net.depth());
+        }
+        final MemoryModel.Prediction p = MemoryModel.predict(net, plan, batch, labels, optimizerLengths, mode, layout);
+        return new Selection(plan, budget, 1, batch, p, "plan " + plan.name());
+    }
+
+    /**
+     * Answers the cheapest plan whose state buffers, as an executor allocates them
+     * ({@link Simulation#allocatedBytes()}), take at most {@code budget} bytes. The budget planner
+     * bounds the <em>live</em> bytes exactly; buffers are reused across layers of different sizes, so
+     * the allocation can exceed the live peak when sizes vary. When it does, the plan is made once
+     * more on the chain with every state counted at the largest state's size: there every buffer is
+     * at most that large and there are never more buffers than live states, so the allocation is at
+     * most the bound that plan keeps. One fallback, no search; the plan's name then says
+     * {@code (approx)}.
+     *
+     * @throws IllegalArgumentException if no plan fits (the message names the smallest feasible budget)
+     */
+    public static Plan budgetPlan(Network net, int batch, long budget, StateModel.Mode mode, ArrayLayout layout) {
+        final Chain chain = MemoryModel.chain(net, batch, mode, layout);
+        final Plan plan = new BudgetPlanner(budget).plan(chain);
+        final Simulation sim = MemoryModel.simulate(net, plan, batch, mode, layout);
+        if (sim.allocatedBytes() <= budget) {
+            return plan;
+        }
+        final long[] bytes = new long[net.depth()];
+        final long[] cost = new long[net.depth()];
+        long widest = 0;
+        for (int l = 1; l <= net.depth(); l++) {
+            widest = Math.max(widest, chain.bytes(l));
+            cost[l - 1] = chain.cost(l);
+        }
+        Arrays.fill(bytes, widest);
+        try {
+            final Plan rounded = new BudgetPlanner(budget).plan(Chain.of(bytes, cost));
+            final String name = rounded.name().endsWith("(approx)") ? rounded.name() : rounded.name() + " (approx)";
+            return Plan.parse(name, rounded.layers(), rounded.actionsText());
+        } catch (InfeasibleBudgetException e) {
+            throw new IllegalArgumentException("budget:" + budget + " holds the live states of plan " + plan.name()
+                    + " but not the buffers it needs (" + sim.allocatedBytes() + " bytes: layers of different sizes reuse"
+                    + " buffers), and no plan with states counted at the largest size (" + widest + " bytes) fits; give at least "
+                    + Math.max(sim.allocatedBytes(), 2 * widest) + " bytes", e);
+        }
+    }
+
+    /** Answers the bytes held besides the states: parameters, gradients, optimizer state, batch, workspace. */
+    static long fixedBytes(Network net, int fullBatch, int microBatch, boolean labels, long[] optimizerLengths,
+                           StateModel.Mode mode, ArrayLayout layout) {
+        long params = MemoryModel.parameterBytes(net, layout);
+        long optimizer = 0;
+        for (long len : optimizerLengths) {
+            optimizer += layout.floatArray(len);
+        }
+        // Accumulating micro-batches needs a slice of the batch and a second set of gradients.
+        long slices = microBatch < fullBatch ? MemoryModel.batchBytes(net, microBatch, labels, layout) + params : 0;
+        long outputs = mode == StateModel.Mode.CURVATURE ? 3 * params : params;
+        return params + outputs + optimizer + MemoryModel.batchBytes(net, fullBatch, labels, layout) + slices
+                + MemoryModel.workspaceBytes(net, microBatch, mode, layout);
+    }
+
+    /** {@code auto} with an explicit usable heap (for tests and what-if planning). */
+    public static Selection auto(Network net, int batch, boolean labels, long[] optimizerLengths, StateModel.Mode mode,
+                                 ArrayLayout layout, long usableHeap) {
+        for (int k = 1; k <= batch; k++) {
+            int micro = (batch + k - 1) / k;
+            if (k > 1 && (batch + micro - 1) / micro != k) {
+                continue; // same micro-batch size as a smaller k
+            }
+            long budget = usableHeap - fixedBytes(net, batch, micro, labels, optimizerLengths, mode, layout);
+            Chain chain = MemoryModel.chain(net, micro, mode, layout);
+            if (budget < chain.minBudget()) {
+                continue;
+            }
+            Plan plan;
+            try {
+                plan = budgetPlan(net, micro, budget, mode, layout);
+            } catch (IllegalArgumentException e) {
+                continue;
+            }
+            MemoryModel.Prediction p = MemoryModel.predict(net, plan, micro, labels, optimizerLengths, mode, layout);
+            String why = String.format(Locale.ROOT, "auto: %s of heap usable, %s fixed (parameters, gradients, optimizer,"
+                            + " batch, workspace), activation budget %s -> plan %s (%d forward evaluations for %d layers,"
+                            + " peak %s of activations)%s",
+                    HeapBudget.human(usableHeap), HeapBudget.human(usableHeap - budget), HeapBudget.human(budget),
+                    plan.name(), plan.stats().forwardEvaluations(), net.depth(), HeapBudget.human(p.peakLiveBytes()),
+                    k == 1 ? "" : String.format(Locale.ROOT,
+                            "; the whole batch does not fit even the tightest plan, so it runs as %d micro-batches of"
+                                    + " %d samples with gradient accumulation", k, micro));
+            return new Selection(plan, budget, k, micro, p, why);
+        }
+        throw new IllegalStateException("auto: even one sample per micro-batch does not fit: the heap gives "
+                + HeapBudget.human(usableHeap) + " but parameters, gradients and the smallest plan need more"
+                + "; raise -Xmx");
+    }
+}
