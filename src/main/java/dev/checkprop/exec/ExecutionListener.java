@@ -33,4 +33,21 @@ public interface ExecutionListener {
      */
     default void afterAction(int action, List<float[]> live) {
     }
+
+    /** The one callback most diagnostics need, as a lambda: {@code (layer, output, batch) -> ...}. */
+    @FunctionalInterface
+    interface BackwardHook {
+        /** See {@link ExecutionListener#beforeBackward}. */
+        void beforeBackward(int layer, float[] output, int batch);
+    }
+
+    /** Answers a listener that only calls {@code hook} before each layer's backward. */
+    static ExecutionListener onBackward(BackwardHook hook) {
+        return new ExecutionListener() {
+            @Override
+            public void beforeBackward(int layer, float[] output, int batch) {
+                hook.beforeBackward(layer, output, batch);
+            }
+        };
+    }
 }

@@ -1,5 +1,7 @@
 package dev.checkprop.data;
 
+import dev.checkprop.nn.AffineLayer;
+import dev.checkprop.nn.Layer;
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.DenseLayer;
 import dev.checkprop.nn.Network;
@@ -105,8 +107,8 @@ class SyntheticTest {
         assertEquals(3, d.targetWidth());
         Network teacher = Synthetic.teacherNetwork(4, 3, 8, 3, 9);
         assertEquals(3, teacher.depth());
-        assertEquals(Activation.TANH, teacher.layer(2).activation());
-        assertEquals(Activation.IDENTITY, teacher.layer(3).activation());
+        assertEquals(Activation.TANH, ((DenseLayer) teacher.layer(2)).activation());
+        assertEquals(Activation.IDENTITY, ((DenseLayer) teacher.layer(3)).activation());
         double variance = 0;
         for (int i = 0; i < d.size(); i++) {
             double[] a = new double[4];
@@ -115,14 +117,14 @@ class SyntheticTest {
                 assertTrue(v >= -1 && v < 1, "input " + v);
                 a[k] = v;
             }
-            for (DenseLayer layer : teacher.layers()) {
+            for (Layer layer : teacher.layers()) {
                 double[] z = new double[layer.outputWidth()];
                 for (int o = 0; o < z.length; o++) {
                     double s = layer.bias()[o];
                     for (int k = 0; k < a.length; k++) {
                         s += layer.weights()[o * a.length + k] * a[k];
                     }
-                    z[o] = layer.activation() == Activation.TANH ? Math.tanh(s) : s;
+                    z[o] = ((AffineLayer) layer).activation() == Activation.TANH ? Math.tanh(s) : s;
                 }
                 a = z;
             }
@@ -142,7 +144,7 @@ class SyntheticTest {
         assertFalse(java.util.Arrays.equals(a.toBatch().targets(), Synthetic.teacher(20, 3, 2, 5, 2, 2).toBatch().targets()));
         Network linear = Synthetic.teacherNetwork(3, 2, 99, 1, 1);
         assertEquals(1, linear.depth());
-        assertEquals(Activation.IDENTITY, linear.layer(1).activation());
+        assertEquals(Activation.IDENTITY, ((DenseLayer) linear.layer(1)).activation());
         assertEquals("teacher depth must be >= 1, got 0",
                 assertThrows(IllegalArgumentException.class, () -> Synthetic.teacher(5, 3, 2, 5, 0, 1)).getMessage());
         assertEquals("teacher needs n >= 1 samples, got 0",

@@ -45,7 +45,7 @@ class ConfinementTest {
             AtomicReference<Throwable> intruder = new AtomicReference<>();
             AtomicReference<String> intruderName = new AtomicReference<>();
             // The observer runs inside the first thread's gradient: a deterministic overlap.
-            ex.setObserver((layer, out, n) -> {
+            ex.setListener(ExecutionListener.onBackward((layer, out, n) -> {
                 if (layer == 12 && intruder.get() == null) {
                     Thread t = new Thread(() -> {
                         try {
@@ -63,7 +63,7 @@ class ConfinementTest {
                         throw new AssertionError(e);
                     }
                 }
-            });
+            }));
             Gradients g = Gradients.zerosLike(NET);
             ex.gradient(BATCH, Loss.MSE, g);
             assertTrue(g.bitEquals(expected), "the call in progress returned a different gradient");
@@ -73,10 +73,10 @@ class ConfinementTest {
             assertEquals("Executor.gradient called from thread 'intruder' while thread '" + intruderName.get()
                     + "' is using the same executor: an Executor runs one call at a time; give each thread its own",
                     e.getMessage());
-            ex.setObserver(null);
+            ex.setListener(null);
             // Closing from another thread during a call is refused too: the call would wait forever.
             AtomicReference<Throwable> closer = new AtomicReference<>();
-            ex.setObserver((layer, out, n) -> {
+            ex.setListener(ExecutionListener.onBackward((layer, out, n) -> {
                 if (layer == 5 && closer.get() == null) {
                     Thread t = new Thread(() -> {
                         try {
@@ -93,12 +93,12 @@ class ConfinementTest {
                         throw new AssertionError(interrupted);
                     }
                 }
-            });
+            }));
             Gradients during = Gradients.zerosLike(NET);
             ex.gradient(BATCH, Loss.MSE, during);
             assertTrue(during.bitEquals(expected));
             assertEquals(ConcurrentModificationException.class, closer.get().getClass(), String.valueOf(closer.get()));
-            ex.setObserver(null);
+            ex.setListener(null);
             // Still usable, from another thread too.
             Gradients again = Gradients.zerosLike(NET);
             Thread other = new Thread(() -> ex.gradient(BATCH, Loss.MSE, again));

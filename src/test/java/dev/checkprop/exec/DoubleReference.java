@@ -1,5 +1,9 @@
 package dev.checkprop.exec;
 
+import dev.checkprop.nn.AffineLayer;
+import dev.checkprop.nn.DropoutLayer;
+import dev.checkprop.nn.Layer;
+import dev.checkprop.nn.ResidualLayer;
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.DenseLayer;
@@ -17,7 +21,7 @@ final class DoubleReference {
     final double[][] b;
     final int[] widths;
     final Activation[] f;
-    final DenseLayer[] layers;
+    final Layer[] layers;
 
     DoubleReference(Network net) {
         int depth = net.depth();
@@ -25,14 +29,14 @@ final class DoubleReference {
         b = new double[depth + 1][];
         widths = new int[depth + 1];
         f = new Activation[depth + 1];
-        layers = new DenseLayer[depth + 1];
+        layers = new Layer[depth + 1];
         widths[0] = net.inputWidth();
         for (int l = 1; l <= depth; l++) {
-            DenseLayer d = net.layer(l);
+            Layer d = net.layer(l);
             w[l] = toDouble(d.weights());
             b[l] = toDouble(d.bias());
             widths[l] = d.outputWidth();
-            f[l] = d.activation();
+            f[l] = ((AffineLayer) d).activation();
             layers[l] = d;
         }
     }
@@ -93,10 +97,10 @@ final class DoubleReference {
             for (int l = 1; l <= depth; l++) {
                 z[l] = new double[widths[l]];
                 a[l] = new double[widths[l]];
-                DenseLayer.Kind kind = layers[l].kind();
+                Layer kind = layers[l];
                 for (int o = 0; o < widths[l]; o++) {
-                    if (kind == DenseLayer.Kind.DROPOUT) {
-                        a[l][o] = a[l - 1][o] * layers[l].dropoutScale(step, l, (long) s * widths[l] + o);
+                    if (kind instanceof DropoutLayer) {
+                        a[l][o] = a[l - 1][o] * ((DropoutLayer) layers[l]).scale(step, l, (long) s * widths[l] + o);
                         continue;
                     }
                     double acc = b[l][o];
@@ -104,7 +108,7 @@ final class DoubleReference {
                         acc += w[l][o * widths[l - 1] + k] * a[l - 1][k];
                     }
                     z[l][o] = acc;
-                    a[l][o] = act(f[l], acc) + (kind == DenseLayer.Kind.RESIDUAL ? a[l - 1][o] : 0.0);
+                    a[l][o] = act(f[l], acc) + (kind instanceof ResidualLayer ? a[l - 1][o] : 0.0);
                 }
             }
             int nL = widths[depth];
@@ -141,10 +145,10 @@ final class DoubleReference {
             for (int l = depth; l >= 1; l--) {
                 int nIn = widths[l - 1];
                 double[] prev = new double[nIn];
-                DenseLayer.Kind kind = layers[l].kind();
-                if (kind == DenseLayer.Kind.DROPOUT) {
+                Layer kind = layers[l];
+                if (kind instanceof DropoutLayer) {
                     for (int o = 0; o < nIn; o++) {
-                        prev[o] = dcdaL[o] * layers[l].dropoutScale(step, l, (long) s * widths[l] + o);
+                        prev[o] = dcdaL[o] * ((DropoutLayer) layers[l]).scale(step, l, (long) s * widths[l] + o);
                     }
                     dcdaL = prev;
                     continue;
@@ -158,7 +162,7 @@ final class DoubleReference {
                     }
                 }
                 for (int k = 0; k < nIn; k++) {
-                    double acc = kind == DenseLayer.Kind.RESIDUAL ? dcdaL[k] : 0.0;
+                    double acc = kind instanceof ResidualLayer ? dcdaL[k] : 0.0;
                     for (int o = 0; o < widths[l]; o++) {
                         acc += w[l][o * nIn + k] * dz[o];
                     }

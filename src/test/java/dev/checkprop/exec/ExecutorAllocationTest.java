@@ -1,6 +1,6 @@
 package dev.checkprop.exec;
 
-import dev.checkprop.hvp.Curvature;
+import dev.checkprop.nn.Curvature;
 import dev.checkprop.kernel.Kernels;
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.Batch;

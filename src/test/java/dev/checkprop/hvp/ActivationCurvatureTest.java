@@ -1,5 +1,7 @@
 package dev.checkprop.hvp;
 
+import dev.checkprop.nn.ActivationCurvature;
+import dev.checkprop.nn.LossCurvature;
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Loss;

@@ -1,5 +1,6 @@
 package dev.checkprop.hvp;
 
+import dev.checkprop.nn.Curvature;
 import dev.checkprop.exec.Executor;
 import dev.checkprop.kernel.Kernels;
 import dev.checkprop.nn.Activation;

@@ -1,5 +1,6 @@
 package dev.checkprop.hvp;
 
+import dev.checkprop.nn.Curvature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.checkprop.cli.HvpCommand;
@@ -113,7 +114,7 @@ class HvpCommandTest {
     void budgetPlansCountPairs() throws Exception {
         HvpNets.Case c = HvpNets.mixedMse(16);
         Path[] f = files(c);
-        long pairs = HvpMemory.chain(c.net(), 16, dev.checkprop.memory.ArrayLayout.current().heapFootprint()).totalBytes();
+        long pairs = dev.checkprop.memory.MemoryModel.chain(c.net(), 16, dev.checkprop.nn.StateModel.Mode.CURVATURE, dev.checkprop.memory.ArrayLayout.current().heapFootprint()).totalBytes();
         Path report = dir.resolve("budget.json");
         Run r = run("--model", f[0].toString(), "--data", f[1].toString(), "--loss", "mse", "--vector", f[2].toString(),
                 "--plan", "budget:" + pairs / 2, "--out", dir.resolve("b.safetensors").toString(), "--report", report.toString());
@@ -121,7 +122,7 @@ class HvpCommandTest {
         JsonNode json = new ObjectMapper().readTree(report.toFile());
         assertTrue(json.get("forward_evaluations").asLong() > c.net().depth(), json.toString());
         assertTrue(json.get("peak_state_bytes").asLong() <= pairs / 2, json.toString());
-        assertEquals(HvpMemory.chain(c.net(), 16, dev.checkprop.memory.ArrayLayout.current()).totalBytes(),
+        assertEquals(dev.checkprop.memory.MemoryModel.chain(c.net(), 16, dev.checkprop.nn.StateModel.Mode.CURVATURE, dev.checkprop.memory.ArrayLayout.current()).totalBytes(),
                 json.get("state_bytes_full_storage").asLong());
     }
 

@@ -1,5 +1,6 @@
 package dev.checkprop.hvp;
 
+import dev.checkprop.nn.Curvature;
 import dev.checkprop.exec.Executor;
 import dev.checkprop.exec.RunStats;
 import dev.checkprop.kernel.DenseKernels;
@@ -9,6 +10,7 @@ import dev.checkprop.memory.MemoryModel;
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Network;
+import dev.checkprop.nn.StateModel;
 import dev.checkprop.plan.Chain;
 import dev.checkprop.plan.Plan;
 import dev.checkprop.plan.PlanStats;
@@ -154,20 +156,20 @@ class HvpPlanEquivalenceTest {
             assertEquals(ex.activationPool().stream().mapToLong(a -> 4L * a.length).sum(), ex.poolPayloadBytes());
         }
         ArrayLayout layout = ArrayLayout.current();
-        Chain chain = HvpMemory.chain(net, 8, layout);
+        Chain chain = MemoryModel.chain(net, 8, StateModel.Mode.CURVATURE, layout);
         assertEquals(net.depth(), chain.layers());
         for (int l = 1; l <= net.depth(); l++) {
-            assertEquals(2 * MemoryModel.activationBytes(net, l, 8, layout), chain.bytes(l), "layer " + l);
+            assertEquals(2 * MemoryModel.stateBytes(net, l, 8, StateModel.Mode.GRADIENT, layout), chain.bytes(l), "layer " + l);
             assertTrue(chain.cost(l) >= 1);
         }
         // Layer 2 (residual 8x8) runs three products, layer 1 (dense 6 -> 8) two.
-        assertEquals(3L * 2 * 8 * 8 * 8, HvpMemory.forwardFlops(net, 2, 8));
-        assertEquals(2L * 2 * 8 * 8 * 6, HvpMemory.forwardFlops(net, 1, 8));
-        assertEquals(0L, HvpMemory.forwardFlops(net, 4, 8), "dropout");
+        assertEquals(3L * 2 * 8 * 8 * 8, net.layer(2).tangentCost(8, false));
+        assertEquals(2L * 2 * 8 * 8 * 6, net.layer(1).tangentCost(8, true));
+        assertEquals(8L * 8, net.layer(4).tangentCost(8, false), "dropout: its element count");
         // L²·Σflops above Chain's 2^59 limit (2000² · 6·2^22·64² ≈ 4e17): costs are scaled into range
         // rather than rejected, keeping their ratios.
         Network deep = Network.builder(64).dense(2000, 64, Activation.TANH).build(1);
-        Chain big = HvpMemory.chain(deep, 1 << 22, layout);
+        Chain big = MemoryModel.chain(deep, 1 << 22, StateModel.Mode.CURVATURE, layout);
         assertEquals(2000, big.layers());
         assertTrue(big.cost(1) < big.cost(2) && big.cost(2) == big.cost(3), big.toString());
     }
@@ -182,8 +184,8 @@ class HvpPlanEquivalenceTest {
         HvpNets.Case c = HvpNets.mixedSoftmax(16);
         Network net = c.net();
         ArrayLayout layout = ArrayLayout.current();
-        long plainFullStorage = dev.checkprop.memory.PlanSelection.chain(net, 16, layout).totalBytes();
-        Plan plan = HvpMemory.budgetPlan(net, 16, plainFullStorage, layout);
+        long plainFullStorage = MemoryModel.chain(net, 16, StateModel.Mode.GRADIENT, layout).totalBytes();
+        Plan plan = dev.checkprop.select.PlanSelection.budgetPlan(net, 16, plainFullStorage, StateModel.Mode.CURVATURE, layout);
         assertTrue(plan.stats().forwardEvaluations() > net.depth(), plan.name() + ": " + plan.stats());
         Result full = run(c, Planners.parse("full").plan(net.depth()), Kernels.get(), 1, Curvature.HESSIAN);
         Result got = run(c, plan, Kernels.get(), 1, Curvature.HESSIAN);

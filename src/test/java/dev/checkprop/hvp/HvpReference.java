@@ -1,5 +1,9 @@
 package dev.checkprop.hvp;
 
+import dev.checkprop.nn.AffineLayer;
+import dev.checkprop.nn.ResidualLayer;
+import dev.checkprop.nn.DropoutLayer;
+import dev.checkprop.nn.Layer;
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.DenseLayer;
@@ -19,7 +23,7 @@ final class HvpReference {
 
     final int depth;
     final int[] widths;
-    final DenseLayer[] layers;
+    final Layer[] layers;
     final int[] wOff;
     final int[] bOff;
     final int size;
@@ -28,7 +32,7 @@ final class HvpReference {
     HvpReference(Network net) {
         depth = net.depth();
         widths = new int[depth + 1];
-        layers = new DenseLayer[depth + 1];
+        layers = new Layer[depth + 1];
         wOff = new int[depth + 1];
         bOff = new int[depth + 1];
         widths[0] = net.inputWidth();
@@ -144,10 +148,10 @@ final class HvpReference {
                 a[l] = new double[nOut];
                 rz[l] = new double[nOut];
                 ra[l] = new double[nOut];
-                DenseLayer d = layers[l];
+                Layer d = layers[l];
                 for (int o = 0; o < nOut; o++) {
-                    if (d.kind() == DenseLayer.Kind.DROPOUT) {
-                        double m = d.dropoutScale(step, l, (long) s * nOut + o);
+                    if (d instanceof DropoutLayer) {
+                        double m = ((DropoutLayer) d).scale(step, l, (long) s * nOut + o);
                         a[l][o] = a[l - 1][o] * m;
                         ra[l][o] = ra[l - 1][o] * m;
                         continue;
@@ -162,10 +166,10 @@ final class HvpReference {
                     }
                     z[l][o] = acc;
                     rz[l][o] = racc;
-                    boolean res = d.kind() == DenseLayer.Kind.RESIDUAL;
-                    a[l][o] = act(d.activation(), acc) + (res ? a[l - 1][o] : 0);
-                    ra[l][o] = act1(d.activation(), acc) * racc + (res ? ra[l - 1][o] : 0);
-                    if (d.activation() == Activation.RELU && r) {
+                    boolean res = d instanceof ResidualLayer;
+                    a[l][o] = act(((AffineLayer) d).activation(), acc) + (res ? a[l - 1][o] : 0);
+                    ra[l][o] = act1(((AffineLayer) d).activation(), acc) * racc + (res ? ra[l - 1][o] : 0);
+                    if (((AffineLayer) d).activation() == Activation.RELU && r) {
                         minReluMargin = Math.min(minReluMargin, Math.abs(acc) / (Math.abs(racc) + 1e-300));
                     }
                 }
@@ -214,12 +218,12 @@ final class HvpReference {
             for (int l = depth; l >= 1; l--) {
                 final int nIn = widths[l - 1];
                 final int nOut = widths[l];
-                DenseLayer d = layers[l];
+                Layer d = layers[l];
                 double[] gp = new double[nIn];
                 double[] rgp = new double[nIn];
-                if (d.kind() == DenseLayer.Kind.DROPOUT) {
+                if (d instanceof DropoutLayer) {
                     for (int o = 0; o < nOut; o++) {
-                        double m = d.dropoutScale(step, l, (long) s * nOut + o);
+                        double m = ((DropoutLayer) d).scale(step, l, (long) s * nOut + o);
                         gp[o] = g[o] * m;
                         rgp[o] = rg[o] * m;
                     }
@@ -227,13 +231,13 @@ final class HvpReference {
                     rg = rgp;
                     continue;
                 }
-                boolean res = d.kind() == DenseLayer.Kind.RESIDUAL;
+                boolean res = d instanceof ResidualLayer;
                 double[] delta = new double[nOut];
                 double[] rdelta = new double[nOut];
                 for (int o = 0; o < nOut; o++) {
-                    delta[o] = g[o] * act1(d.activation(), z[l][o]);
-                    rdelta[o] = rg[o] * act1(d.activation(), z[l][o])
-                            + (gaussNewton ? 0 : g[o] * act2(d.activation(), z[l][o]) * rz[l][o]);
+                    delta[o] = g[o] * act1(((AffineLayer) d).activation(), z[l][o]);
+                    rdelta[o] = rg[o] * act1(((AffineLayer) d).activation(), z[l][o])
+                            + (gaussNewton ? 0 : g[o] * act2(((AffineLayer) d).activation(), z[l][o]) * rz[l][o]);
                     if (grad != null) {
                         grad[bOff[l] + o] += delta[o] / n;
                     }
@@ -371,18 +375,18 @@ final class HvpReference {
                 a[k] = data.inputs()[s * widths[0] + k];
             }
             for (int l = 1; l <= depth; l++) {
-                DenseLayer d = layers[l];
+                Layer d = layers[l];
                 double[] next = new double[widths[l]];
                 for (int o = 0; o < widths[l]; o++) {
-                    if (d.kind() == DenseLayer.Kind.DROPOUT) {
-                        next[o] = a[o] * d.dropoutScale(step, l, (long) s * widths[l] + o);
+                    if (d instanceof DropoutLayer) {
+                        next[o] = a[o] * ((DropoutLayer) d).scale(step, l, (long) s * widths[l] + o);
                         continue;
                     }
                     double acc = theta[bOff[l] + o];
                     for (int k = 0; k < widths[l - 1]; k++) {
                         acc += theta[wOff[l] + o * widths[l - 1] + k] * a[k];
                     }
-                    next[o] = act(d.activation(), acc) + (d.kind() == DenseLayer.Kind.RESIDUAL ? a[o] : 0);
+                    next[o] = act(((AffineLayer) d).activation(), acc) + (d instanceof ResidualLayer ? a[o] : 0);
                 }
                 a = next;
             }

@@ -4,6 +4,8 @@ import dev.checkprop.data.Batcher;
 import dev.checkprop.data.Dataset;
 import dev.checkprop.data.Synthetic;
 import dev.checkprop.exec.Executor;
+import dev.checkprop.nn.AffineLayer;
+import dev.checkprop.nn.Layer;
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.DenseLayer;
 import dev.checkprop.nn.Gradients;
@@ -96,14 +98,14 @@ class TrainingTest {
             for (int k = 0; k < a.length; k++) {
                 a[k] = data.input(i, k);
             }
-            for (DenseLayer d : net.layers()) {
+            for (Layer d : net.layers()) {
                 double[] z = new double[d.outputWidth()];
                 for (int o = 0; o < z.length; o++) {
                     double s = d.bias()[o];
                     for (int k = 0; k < d.inputWidth(); k++) {
                         s += d.weights()[o * d.inputWidth() + k] * a[k];
                     }
-                    z[o] = d.activation() == Activation.TANH ? Math.tanh(s) : d.activation() == Activation.RELU ? Math.max(0, s) : s;
+                    z[o] = ((AffineLayer) d).activation() == Activation.TANH ? Math.tanh(s) : ((AffineLayer) d).activation() == Activation.RELU ? Math.max(0, s) : s;
                 }
                 a = z;
             }
