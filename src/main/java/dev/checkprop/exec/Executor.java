@@ -390,8 +390,7 @@ public final class Executor implements AutoCloseable {
         try {
             checkShapes(data, loss);
             checkShaped("gradients", out);
-            return NonFiniteCheck.check(net, data, loss, run(data, loss, out, null, null, null), out, null,
-                    () -> firstNonFiniteState(data));
+            return NonFiniteCheck.check(net, data, loss, run(data, loss, out, null, null, null), out, null, this);
         } finally {
             guard.exit();
         }
@@ -438,7 +437,7 @@ public final class Executor implements AutoCloseable {
                 }
             }
             return NonFiniteCheck.check(net, data, loss, run(data, loss, outGradient, curvature, v, outProduct),
-                    outGradient, outProduct, () -> firstNonFiniteState(data));
+                    outGradient, outProduct, this);
         } finally {
             guard.exit();
         }
@@ -505,14 +504,14 @@ public final class Executor implements AutoCloseable {
     int firstNonFiniteLayer(Batch data) {
         guard.enter("firstNonFiniteLayer");
         try {
-            return firstNonFiniteState(data);
+            return firstNonFiniteStateUnguarded(data);
         } finally {
             guard.exit();
         }
     }
 
     /** On a non-finite result only (it may then overwrite the flow buffers): the first layer whose inference output is not finite, or 0. */
-    private int firstNonFiniteState(Batch data) {
+    int firstNonFiniteStateUnguarded(Batch data) {
         firstBad = 0;
         inference(data, depth, 0);
         return firstBad;

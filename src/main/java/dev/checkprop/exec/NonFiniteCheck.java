@@ -21,17 +21,18 @@ final class NonFiniteCheck {
 
     /**
      * Answers {@code value} if it and every element of {@code gradient} and {@code product} (either
-     * may be null) are finite.
+     * may be null) are finite. Allocates nothing unless they are not
+     * ({@code locator} then runs an inference pass to find the first layer whose output is not finite).
      *
      * @throws NonFiniteException naming the first layer, in the order the values were computed,
      *                            whose values are not finite
      */
     static double check(Network net, Batch data, Loss loss, double value, Gradients gradient, Gradients product,
-                        java.util.function.IntSupplier firstNonFiniteLayer) {
+                        Executor locator) {
         if (Double.isFinite(value) && finite(net, gradient) == 0 && finite(net, product) == 0) {
             return value;
         }
-        throw locate(net, data, loss, value, gradient, product, firstNonFiniteLayer.getAsInt());
+        throw locate(net, data, loss, value, gradient, product, locator.firstNonFiniteStateUnguarded(data));
     }
 
     /** 0 if every parameter-shaped element is finite, else the highest layer with a non-finite one. */

@@ -33,12 +33,14 @@ public final class MemoryModel {
      *
      * @param bytes            per category
      * @param peakLiveBytes    the most bytes of live states at once (headers included)
+     * @param peakOccupiedBytes the bytes of the buffers holding those states at that moment (more than
+     *                         {@code peakLiveBytes} when a smaller state reuses a larger buffer)
      * @param peakLiveAction   the first action at which that peak is reached
      * @param peakLiveBuffers  the most states live at once
      * @param forwardFlops     the flops of every forward evaluation, including each forward a layer
      *                         recomputes in its backward (a residual branch)
      */
-    public record Prediction(Map<MemoryCategory, Long> bytes, long peakLiveBytes, int peakLiveAction,
+    public record Prediction(Map<MemoryCategory, Long> bytes, long peakLiveBytes, long peakOccupiedBytes, int peakLiveAction,
                              int peakLiveBuffers, long forwardFlops) {
 
         /** Answers the sum over all categories. */
@@ -169,6 +171,6 @@ public final class MemoryModel {
         bytes.put(MemoryCategory.WORKSPACE, workspaceBytes(net, batch, mode, layout));
         bytes.put(MemoryCategory.BATCH, batchBytes(net, batch, labels, layout));
         bytes.put(MemoryCategory.OPTIMIZER_STATE, optimizer);
-        return new Prediction(bytes, sim.peakBytes(), sim.peakAction(), sim.peakStates(), flops);
+        return new Prediction(bytes, sim.peakBytes(), sim.occupiedBytesAtPeak(), sim.peakAction(), sim.peakStates(), flops);
     }
 }

@@ -137,7 +137,10 @@ public final class MemoryReport {
         return measured.get(c);
     }
 
-    /** Answers JOL's bytes of the activation buffers live at the peak action, or -1 if not measured. */
+    /**
+     * Answers JOL's bytes of the buffers holding live states at the peak action (to compare with
+     * {@link MemoryModel.Prediction#peakOccupiedBytes()}), or -1 if not measured.
+     */
     public long measuredPeakLiveBytes() {
         return measuredPeakLive;
     }
@@ -152,7 +155,7 @@ public final class MemoryReport {
                 return false;
             }
         }
-        return measuredPeakLive == predicted.peakLiveBytes();
+        return measuredPeakLive == predicted.peakOccupiedBytes();
     }
 
     /** Answers the report as a map for JSON: {@code {category: {predicted, measured}}, peak_live: …}. */
@@ -167,7 +170,8 @@ public final class MemoryReport {
             r.put(c.key(), e);
         }
         Map<String, Object> peak = new LinkedHashMap<>();
-        peak.put("predicted_bytes", predicted.peakLiveBytes());
+        peak.put("predicted_bytes", predicted.peakOccupiedBytes());
+        peak.put("state_bytes", predicted.peakLiveBytes());
         if (measured != null) {
             peak.put("measured_bytes", measuredPeakLive);
         }
@@ -191,7 +195,7 @@ public final class MemoryReport {
                     measured == null ? "-" : String.format(Locale.ROOT, "%,d", measured.get(c))));
         }
         sb.append(String.format(Locale.ROOT, "%-26s %,16d %16s%n", "live at peak (action " + predicted.peakLiveAction() + ")",
-                predicted.peakLiveBytes(), measured == null ? "-" : String.format(Locale.ROOT, "%,d", measuredPeakLive)));
+                predicted.peakOccupiedBytes(), measured == null ? "-" : String.format(Locale.ROOT, "%,d", measuredPeakLive)));
         sb.append(String.format(Locale.ROOT, "%-26s %,16d%n", "total", predicted.total()));
         return sb.toString();
     }

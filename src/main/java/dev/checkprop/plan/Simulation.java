@@ -28,9 +28,11 @@ public final class Simulation {
     private final long[] bufferSizes;
     private final int[] bufferOf;
     private final long allocatedBytes;
+    private final long occupiedAtPeak;
 
     private Simulation(long[] liveAfter, long peakBytes, int peakAction, int peakStates, long[] bufferSizes,
-                       int[] bufferOf, long allocatedBytes) {
+                       int[] bufferOf, long allocatedBytes, long occupiedAtPeak) {
+        this.occupiedAtPeak = occupiedAtPeak;
         this.liveAfter = liveAfter;
         this.peakBytes = peakBytes;
         this.peakAction = peakAction;
@@ -135,7 +137,23 @@ public final class Simulation {
         for (long s : bufferSizes) {
             allocated += bytesOf.applyAsLong(s);
         }
-        return new Simulation(liveAfter, peak, peakAt, peakStates, bufferSizes, bufferOf, allocated);
+        // Which buffers the live states occupy at the peak: replay the assignment up to it.
+        final int[] peakHolders = new int[layers + 1];
+        Arrays.fill(peakHolders, -1);
+        for (int i = 0; i <= peakAt; i++) {
+            if (plan.op(i) == Plan.Op.FORWARD) {
+                peakHolders[plan.layer(i)] = bufferOf[i];
+            } else if (plan.op(i) == Plan.Op.DROP) {
+                peakHolders[plan.layer(i)] = -1;
+            }
+        }
+        long occupied = 0;
+        for (int l = 1; l <= layers; l++) {
+            if (peakHolders[l] >= 0) {
+                occupied += bytesOf.applyAsLong(bufferSizes[peakHolders[l]]);
+            }
+        }
+        return new Simulation(liveAfter, peak, peakAt, peakStates, bufferSizes, bufferOf, allocated, occupied);
     }
 
     /** Answers the bytes of live states right after action {@code i}. */
@@ -171,6 +189,15 @@ public final class Simulation {
     /** Answers the buffer forward action {@code i} writes, or -1 if action i is not a forward. */
     public int bufferOf(int i) {
         return bufferOf[i];
+    }
+
+    /**
+     * Answers the bytes of the buffers that hold the live states right after {@link #peakAction()}:
+     * {@link #peakBytes()} when every state sits in a buffer of its own size, more when a smaller
+     * state reuses a larger buffer. What a measurement of the live arrays at that moment finds.
+     */
+    public long occupiedBytesAtPeak() {
+        return occupiedAtPeak;
     }
 
     /** Answers the bytes of all buffers: what an executor allocates for states, at least {@link #peakBytes()}. */

@@ -98,7 +98,7 @@ class MemoryCasesTest {
         Path m = dir.resolve("m.safetensors");
         ModelFile.save(net, m);
         Path d = data(1280, 64, 64);
-        refused(dir, "256m", "hvp with plan full: parameters, direction, gradient, product, the plan's peak (a, R{a}) states"
+        refused(dir, "256m", "hvp with plan full: parameters, direction, gradient, product, the plan's (a, R{a}) states"
                         + " and workspace need 355.1 MiB of heap but this JVM can give 172.8 MiB (-Xmx 256.0 MiB less a 20% +"
                         + " 32 MiB margin); use a plan that keeps fewer states (sqrt, binomial:S, budget:BYTES) or a larger -Xmx",
                 "hvp", "--model", m.toString(), "--data", d.toString(), "--loss", "mse", "--vector", m.toString(),

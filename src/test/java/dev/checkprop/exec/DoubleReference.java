@@ -36,7 +36,7 @@ final class DoubleReference {
             w[l] = toDouble(d.weights());
             b[l] = toDouble(d.bias());
             widths[l] = d.outputWidth();
-            f[l] = ((AffineLayer) d).activation();
+            f[l] = d instanceof AffineLayer a ? a.activation() : Activation.IDENTITY;
             layers[l] = d;
         }
     }

@@ -7,6 +7,7 @@ import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Loss;
 import dev.checkprop.nn.Network;
 import dev.checkprop.nn.Seeds;
+import dev.checkprop.nn.StateModel;
 import dev.checkprop.plan.Plan;
 import dev.checkprop.plan.Planners;
 import org.junit.jupiter.api.Test;
@@ -31,9 +32,25 @@ class MemoryAccountingTest {
             case 0 -> Network.builder(12).dense(20, 16, Activation.TANH).dense(3, Activation.IDENTITY).build(1);
             case 1 -> Network.builder(7).dense(3, 32, Activation.RELU).dense(4, 5, Activation.TANH)
                     .dense(6, 24, Activation.SIGMOID).dense(4, Activation.IDENTITY).build(2);
-            default -> Network.builder(1).dense(9, 3, Activation.TANH).dense(1, Activation.IDENTITY).build(3);
+            case 2 -> Network.builder(1).dense(9, 3, Activation.TANH).dense(1, Activation.IDENTITY).build(3);
+            // Residual blocks (scratch for the recomputed branch), dropout, and widths that change.
+            case 3 -> Network.builder(5).dense(12, Activation.TANH).residual(4, Activation.RELU).dropout(0.3f)
+                    .dense(2, 20, Activation.SIGMOID).residual(2, Activation.TANH).dense(3, Activation.IDENTITY).build(4);
+            // LayerNorm: states with two rows of tape, between layers of other widths.
+            default -> {
+                java.util.List<dev.checkprop.nn.Layer> layers = new java.util.ArrayList<>(
+                        Network.builder(6).dense(10, Activation.TANH).residual(2, Activation.TANH).build(5).layers());
+                layers.add(dev.checkprop.nn.LayerNormLayer.identity(10));
+                layers.addAll(Network.builder(10).dense(2, 10, Activation.TANH).build(6).layers());
+                layers.add(dev.checkprop.nn.LayerNormLayer.identity(10));
+                layers.addAll(Network.builder(10).dense(4, Activation.IDENTITY).build(7).layers());
+                yield new Network(layers);
+            }
         };
     }
+
+    /** The shapes above. */
+    static final int SHAPES = 5;
 
     static Batch data(Network net, int n, boolean labels) {
         float[] x = new float[n * net.inputWidth()];
@@ -51,31 +68,75 @@ class MemoryAccountingTest {
         return Batch.regression(x, net.inputWidth(), y, net.outputWidth());
     }
 
+    /**
+     * Every planner, count-based and budgets, on every shape, in gradient and in curvature mode: the
+     * bytes the executor allocates for states equal the simulation's prediction and JOL's
+     * measurement, and a budget bounds them.
+     */
     @Test
-    void predictedEqualsJolMeasuredForEveryPlannerAndShape() {
+    void predictedEqualsJolMeasuredForEveryPlannerShapeAndMode() {
         ArrayLayout layout = ArrayLayout.current();
-        for (int shape = 0; shape < 3; shape++) {
+        for (int shape = 0; shape < SHAPES; shape++) {
             Network net = net(shape);
             for (int n : new int[] {1, 5, 17}) {
                 boolean labels = shape == 1;
                 Batch data = data(net, n, labels);
                 Loss loss = labels ? Loss.SOFTMAX_CROSS_ENTROPY : Loss.MSE;
-                for (String spec : PLANS) {
-                    Plan plan = Planners.parse(spec).plan(net.depth());
-                    try (Executor ex = new Executor(net, plan, n)) {
-                        float[] state = new float[(int) net.parameterCount()];
-                        MemoryReport r = MemoryReport.measure(ex, data, loss, Gradients.zerosLike(net), List.of(state));
-                        String what = spec + ", shape " + shape + ", batch " + n;
+                for (StateModel.Mode mode : StateModel.Mode.values()) {
+                    long fullStates = MemoryModel.chain(net, n, mode, layout).totalBytes();
+                    java.util.List<Plan> plans = new java.util.ArrayList<>();
+                    java.util.List<Long> budgets = new java.util.ArrayList<>();
+                    for (String spec : PLANS) {
+                        plans.add(Planners.parse(spec).plan(net.depth()));
+                        budgets.add(-1L);
+                    }
+                    for (long budget : new long[] {fullStates, fullStates / 2, fullStates / 3}) {
+                        try {
+                            plans.add(dev.checkprop.select.PlanSelection.budgetPlan(net, n, budget, mode, layout));
+                            budgets.add(budget);
+                        } catch (IllegalArgumentException tooSmall) {
+                            // Below the chain's minimum: nothing to measure.
+                        }
+                    }
+                    for (int k = 0; k < plans.size(); k++) {
+                        Plan plan = plans.get(k);
+                        String what = plan.name() + ", shape " + shape + ", batch " + n + ", " + mode;
+                        MemoryReport r = measure(net, plan, n, data, loss, mode);
                         for (MemoryCategory c : MemoryCategory.values()) {
                             assertEquals(r.predicted().bytes(c), r.measured(c), what + ": " + c);
                         }
-                        assertEquals(r.predicted().peakLiveBytes(), r.measuredPeakLiveBytes(), what + ": live at peak");
+                        assertEquals(r.predicted().peakOccupiedBytes(), r.measuredPeakLiveBytes(), what + ": live at peak");
                         assertTrue(r.consistent(), what);
                         assertEquals(plan.stats().peakLiveBuffers(), r.predicted().peakLiveBuffers(), what);
-                        assertEquals(layout.floatArray(state.length), r.predicted().bytes(MemoryCategory.OPTIMIZER_STATE));
+                        assertEquals(MemoryModel.simulate(net, plan, n, mode, layout).allocatedBytes(),
+                                r.predicted().bytes(MemoryCategory.ACTIVATIONS), what);
+                        if (budgets.get(k) >= 0) {
+                            assertTrue(r.measured(MemoryCategory.ACTIVATIONS) <= budgets.get(k),
+                                    what + ": allocated " + r.measured(MemoryCategory.ACTIVATIONS) + " > budget " + budgets.get(k));
+                        }
                     }
                 }
             }
+        }
+    }
+
+    private static MemoryReport measure(Network net, Plan plan, int n, Batch data, Loss loss, StateModel.Mode mode) {
+        if (mode == StateModel.Mode.GRADIENT) {
+            try (Executor ex = new Executor(net, plan, n)) {
+                float[] state = new float[(int) net.parameterCount()];
+                MemoryReport r = MemoryReport.measure(ex, data, loss, Gradients.zerosLike(net), List.of(state));
+                assertEquals(ArrayLayout.current().floatArray(state.length), r.predicted().bytes(MemoryCategory.OPTIMIZER_STATE));
+                return r;
+            }
+        }
+        try (Executor ex = Executor.forHessianProducts(net, plan, n, dev.checkprop.kernel.Kernels.get(), 1)) {
+            Gradients v = Gradients.zerosLike(net);
+            for (int l = 1; l <= net.depth(); l++) {
+                java.util.Arrays.fill(v.weights(l), 0.01f);
+                java.util.Arrays.fill(v.bias(l), -0.02f);
+            }
+            return MemoryReport.measureCurvature(ex, data, loss, v, Gradients.zerosLike(net), Gradients.zerosLike(net),
+                    dev.checkprop.nn.Curvature.HESSIAN);
         }
     }
 
