@@ -53,15 +53,6 @@ public final class BudgetPlanner implements Planner {
     /** The default slot limit S: breakpoints per cost function, or deficits per segment. */
     public static final int DEFAULT_SLOT_LIMIT = 2000;
 
-    /** Merged breakpoints after which the exact program gives up: several seconds. */
-    static final long EXACT_WORK_LIMIT = 2_000_000_000L;
-
-    /** Inner-loop steps allowed to the persistent program: a few seconds. */
-    static final long PERSISTENT_WORK_LIMIT = 6_000_000_000L;
-
-    /** Table entries allowed to the persistent program (8 bytes each). */
-    static final long MAX_TABLE_ENTRIES = 1L << 26;
-
     private final long budget;
     private final int slotLimit;
     private final long exactWorkLimit;
@@ -80,7 +71,7 @@ public final class BudgetPlanner implements Planner {
      *                    which the exact one thins a cost function; at least {@link SlotDp#MIN_SLOTS}
      */
     public BudgetPlanner(long budgetBytes, int slotLimit) {
-        this(budgetBytes, slotLimit, EXACT_WORK_LIMIT, PERSISTENT_WORK_LIMIT);
+        this(budgetBytes, slotLimit, DpLimits.MAX_EXACT_WORK, DpLimits.MAX_PERSISTENT_WORK);
     }
 
     BudgetPlanner(long budgetBytes, int slotLimit, long exactWorkLimit, long persistentWorkLimit) {
@@ -165,7 +156,7 @@ public final class BudgetPlanner implements Planner {
         if (chain.isUniform()) {
             final int m = (int) Math.min(L, budget / chain.bytes(1));
             final long entries = (long) (m + 1) * (L + 1);
-            if (entries > OptimalPlanner.MAX_TABLE_ENTRIES
+            if (entries > DpLimits.MAX_COUNT_TABLE_ENTRIES
                     || 2L * Long.BYTES * entries > Plan.maxActions() * Plan.BUILD_BYTES_PER_ACTION) {
                 // So many buffers fit that the exact tables would not: binomial checkpointing with the
                 // buffers the budget holds needs no tables and plans in time proportional to the plan.
@@ -198,7 +189,7 @@ public final class BudgetPlanner implements Planner {
                 return solution(chain, dp.emit(Plan.builder(exact ? name : approx(name), L)), exact, "exact");
             }
         }
-        final long q = SlotDp.choose(chain, budget, slotLimit, MAX_TABLE_ENTRIES, persistentWorkLimit);
+        final long q = SlotDp.choose(chain, budget, slotLimit, DpLimits.MAX_PERSISTENT_TABLE_ENTRIES, persistentWorkLimit);
         if (q > 0) {
             final SlotDp dp = SlotDp.solve(chain, budget, q);
             checkSize(L, dp.cost(), chain);
@@ -239,7 +230,7 @@ public final class BudgetPlanner implements Planner {
 
     /** Whether a program's {entries, steps} estimate is within this planner's limits. */
     private boolean fits(long[] estimate) {
-        return estimate[0] <= MAX_TABLE_ENTRIES && estimate[1] <= persistentWorkLimit;
+        return estimate[0] <= DpLimits.MAX_PERSISTENT_TABLE_ENTRIES && estimate[1] <= persistentWorkLimit;
     }
 
     /**
@@ -255,7 +246,7 @@ public final class BudgetPlanner implements Planner {
         }
         final long m = Math.min(L, budget / big);
         if (m >= OptimalPlanner.minBuffers(L)
-                && (m + 1) * (L + 1) <= OptimalPlanner.MAX_TABLE_ENTRIES) {
+                && (m + 1) * (L + 1) <= DpLimits.MAX_COUNT_TABLE_ENTRIES) {
             return new OptimalPlanner((int) m).plan(L).renamed(name);
         }
         return minimumMemory(name, L);

@@ -1,7 +1,5 @@
 package dev.checkprop.plan;
 
-import it.unimi.dsi.fastutil.ints.IntArrayList;
-
 import java.util.Arrays;
 
 /**
@@ -44,13 +42,11 @@ import java.util.Arrays;
  * assumed): when both functions a split combines are convex on the range it reads, the cost is
  * convex in s and its leftmost minimum is found by bisection. Convexity is checked on the table as
  * it is filled; where it fails, that split is scanned in full, so the result is exact either way.
- * Time O(L&middot;M&middot;log L), memory two tables of (min(M, L) + 1)&middot;(L + 1) longs. The plan is
- * rebuilt from the tables with an explicit stack, no recursion.
+ * Time O(L&middot;M&middot;log L), memory two tables of (min(M, L) + 1)&middot;(L + 1) longs (at most
+ * {@link DpLimits#MAX_COUNT_TABLE_ENTRIES} each). The plan is rebuilt from the tables by
+ * {@link PlanEmitter}, with an explicit stack, no recursion.
  */
 public final class OptimalPlanner implements Planner {
-
-    /** Entries per cost table above which planning is refused rather than exhausting the heap. */
-    static final long MAX_TABLE_ENTRIES = 1L << 25;
 
     private final int maxBuffers;
 
@@ -133,12 +129,12 @@ public final class OptimalPlanner implements Planner {
         }
         final Chain counted = chain.withUnitBytes();
         final long[] piecewise = PiecewiseDp.estimate(counted, m);
-        if (PiecewiseDp.applies(counted) && piecewise[0] <= BudgetPlanner.MAX_TABLE_ENTRIES
-                && piecewise[1] <= BudgetPlanner.PERSISTENT_WORK_LIMIT) {
+        if (PiecewiseDp.applies(counted) && piecewise[0] <= DpLimits.MAX_PERSISTENT_TABLE_ENTRIES
+                && piecewise[1] <= DpLimits.MAX_PERSISTENT_WORK) {
             return new PiecewiseDp(counted, m).emit(Plan.builder(toString(), layers));
         }
         final long[] est = SlotDp.estimate(counted, m, 1);
-        if (est[0] <= BudgetPlanner.MAX_TABLE_ENTRIES && est[1] <= BudgetPlanner.PERSISTENT_WORK_LIMIT) {
+        if (est[0] <= DpLimits.MAX_PERSISTENT_TABLE_ENTRIES && est[1] <= DpLimits.MAX_PERSISTENT_WORK) {
             return SlotDp.solve(counted, m, 1).emit(Plan.builder(toString(), layers));
         }
         return plan(layers).renamed(this + " (approx)");
@@ -152,9 +148,9 @@ public final class OptimalPlanner implements Planner {
         }
         final int mMax = Math.min(maxBuffers, layers);
         final long entries = (long) (mMax + 1) * (layers + 1);
-        if (entries > MAX_TABLE_ENTRIES) {
+        if (entries > DpLimits.MAX_COUNT_TABLE_ENTRIES) {
             throw new IllegalArgumentException(this + " cannot serve " + layers + " layers: its tables would hold "
-                    + entries + " entries (limit " + MAX_TABLE_ENTRIES + "); use fewer buffers or binomial:S");
+                    + entries + " entries (limit " + DpLimits.MAX_COUNT_TABLE_ENTRIES + "); use fewer buffers or binomial:S");
         }
         // Two tables of longs: refused in a heap that cannot hold them, before they are allocated.
         final long bytes = 2 * Long.BYTES * entries;
@@ -175,14 +171,11 @@ public final class OptimalPlanner implements Planner {
 
     /**
      * The filled dynamic program for one chain length; confined to the thread that plans. Also the
-     * uniform part of {@link PiecewiseDp}.
+     * uniform part of {@link PiecewiseDp}. Its subproblems, as {@link PlanEmitter} holds them, are
+     * (kind, i, d, m): the segment (i, i+d] with m buffers.
      */
-    static final class Table {
-        static final long INF = Long.MAX_VALUE / 4; // three of these still add without overflow
-
-        static final int F = 0;       // a^j live, may drop it
-        static final int F_KEEP = 1;  // a^j live, just computed: F' only
-        static final int N = 2;       // a^j not live
+    static final class Table implements PlanEmitter.Expander {
+        private static final long INF = Segments.INF;
 
         private final int layers;
         private final int mMax;
@@ -337,67 +330,44 @@ public final class OptimalPlanner implements Planner {
 
         /** Writes the optimal plan into {@code b}: the argmins are recomputed node by node. */
         Plan emit(Plan.Builder b) {
-            emit(b, N, 0, layers, mMax, layers);
-            return b.build();
+            return PlanEmitter.emit(b, this, 0, Kind.N, 0, layers, mMax, 0);
         }
 
         /**
-         * Writes the actions of subproblem (kind, segment (i, i+d], m buffers) into {@code b}, with
-         * {@code LOSS} after the first computation of a<sup>lossLayer</sup> (-1: none).
+         * Writes the first actions of subproblem (kind, segment (i, i+d], m buffers) and pushes the
+         * subproblems that follow, with the same {@code type}.
          */
-        void emit(Plan.Builder b, int kind0, int i0, int d0, int m0, int lossLayer) {
-            boolean lossDone = lossLayer < 0;
-            // Pending subproblems as (kind, i, d, m); the top is solved next.
-            final IntArrayList stack = new IntArrayList();
-            push(stack, kind0, i0, d0, m0);
-            while (!stack.isEmpty()) {
-                final int top = stack.size() - 4;
-                final int kind = stack.getInt(top);
-                final int i = stack.getInt(top + 1);
-                final int d = stack.getInt(top + 2);
-                final int m = Math.min(stack.getInt(top + 3), d);
-                stack.size(top);
-                if (kind == N) {
-                    final long splitCost = bestSplitN(d, m);
-                    final int s = split;
-                    final long keep = bestKeep(d, m);
-                    if (splitCost <= advanceAll(d, m, keep)) {
-                        BinomialPlanner.advance(b, i, i + s);
-                        push(stack, F, i, s, m);
-                        push(stack, N, i + s, d - s, m - 1);
-                    } else {
-                        BinomialPlanner.advance(b, i, i + d);
-                        if (i + d == lossLayer && !lossDone) {
-                            b.loss();
-                            lossDone = true;
-                        }
-                        push(stack, F_KEEP, i, d, m);
-                    }
-                    continue;
-                }
-                if (d == 1) {
-                    b.backward(i + 1);
-                    b.drop(i + 1);
-                    continue;
-                }
-                final long keep = bestKeep(d, m);
+        @Override
+        public void expand(PlanEmitter out, int type, Kind kind, int i, int d, int mGiven, long unused) {
+            final int m = Math.min(mGiven, d);
+            if (kind == Kind.N) {
+                final long splitCost = bestSplitN(d, m);
                 final int s = split;
-                if (kind == F && n(d, m) < keep) {
-                    b.drop(i + d);
-                    push(stack, N, i, d, m);
-                    continue;
+                final long keep = bestKeep(d, m);
+                if (splitCost <= advanceAll(d, m, keep)) {
+                    out.advance(i, i + s);
+                    out.push(type, Kind.F, i, s, m, 0);
+                    out.push(type, Kind.N, i + s, d - s, m - 1, 0);
+                } else {
+                    out.advance(i, i + d);
+                    out.push(type, Kind.F_KEEP, i, d, m, 0);
                 }
-                BinomialPlanner.advance(b, i, i + s);
-                push(stack, F, i, s, m);
-                push(stack, F, i + s, d - s, m - 1);
+                return;
             }
-        }
-
-        private static void push(IntArrayList stack, int kind, int i, int d, int m) {
-            stack.add(kind);
-            stack.add(i);
-            stack.add(d);
-            stack.add(m);
+            if (d == 1) {
+                out.backward(i + 1);
+                return;
+            }
+            final long keep = bestKeep(d, m);
+            final int s = split;
+            if (kind == Kind.F && n(d, m) < keep) {
+                out.drop(i + d);
+                out.push(type, Kind.N, i, d, m, 0);
+                return;
+            }
+            out.advance(i, i + s);
+            out.push(type, Kind.F, i, s, m, 0);
+            out.push(type, Kind.F, i + s, d - s, m - 1, 0);
         }
     }
 }

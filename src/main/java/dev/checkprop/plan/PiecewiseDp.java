@@ -1,7 +1,5 @@
 package dev.checkprop.plan;
 
-import it.unimi.dsi.fastutil.ints.IntArrayList;
-
 /**
  * The byte-budget program for the chains real networks give, fast: every layer but the last holds
  * activations of the same size b, every layer but the first and the last costs the same c; the first
@@ -23,21 +21,21 @@ import it.unimi.dsi.fastutil.ints.IntArrayList;
  * The values are those of the general program on the same chain (the tests compare them), and
  * persistent schedules are optimal for these chains (the tests compare with an exhaustive search).
  * Time O(L&middot;M&middot;log L + L<sup>2</sup>&middot;M), M = &lfloor;B/b&rfloor;, so L = 2000 plans in well
- * under a second.
+ * under a second. The plan is rebuilt by {@link PlanEmitter}, with nodes of the four types below.
  */
-final class PiecewiseDp {
+final class PiecewiseDp implements PlanEmitter.Expander {
 
-    private static final long INF = StepFunctions.INF;
+    private static final long INF = Segments.INF;
 
-    // Node types for emission.
-    private static final int A = 0; // interior segment: OptimalPlanner's table
-    private static final int BT = 1; // (0, j], j < L
-    private static final int C = 2; // (L - d, L] holding n checkpoints
+    // Node types for emission: (type, kind, x, y, z).
+    private static final int A = 0; // interior segment (x, x+y] with z buffers: OptimalPlanner's table
+    private static final int BT = 1; // (0, x], x < L
+    private static final int C = 2; // (L - x, L] holding y checkpoints
     private static final int D = 3; // (0, L]
 
-    private static final int F = OptimalPlanner.Table.F;
-    private static final int F_KEEP = OptimalPlanner.Table.F_KEEP;
-    private static final int N = OptimalPlanner.Table.N;
+    private static final Kind F = Kind.F;
+    private static final Kind F_KEEP = Kind.F_KEEP;
+    private static final Kind N = Kind.N;
 
     private final int layers;
     private final long bI;   // bytes of a^1 .. a^(L-1)
@@ -284,62 +282,51 @@ final class PiecewiseDp {
 
     /** Writes the plan into {@code out}, re-deriving the argmins; interior parts come from the table. */
     Plan emit(Plan.Builder out) {
-        final int L = layers;
-        boolean lossDone = false;
-        final int[] arg = new int[1];
-        final IntArrayList st = new IntArrayList(); // (type, kind, x, y, z)
-        push(st, D, N, 0, 0, 0);
-        while (!st.isEmpty()) {
-            final int top = st.size() - 5;
-            final int type = st.getInt(top);
-            final int kind = st.getInt(top + 1);
-            final int x = st.getInt(top + 2);
-            final int y = st.getInt(top + 3);
-            final int z = st.getInt(top + 4);
-            st.size(top);
-            switch (type) {
-                case A -> table.emit(out, kind, x, y, z, -1);
-                case D -> {
-                    if (kind == N) {
-                        final long split = splitD(arg);
-                        final int k = arg[0];
-                        final long keep = keepD(new int[1]);
-                        final long all = peakAll() <= budget && keep < INF ? advAll() + keep : INF;
-                        if (k >= 1 && split <= all) {
-                            BinomialPlanner.advance(out, 0, k);
-                            push(st, BT, F, k, 0, 0);
-                            push(st, C, N, L - k, 1, 0);
-                        } else {
-                            BinomialPlanner.advance(out, 0, L);
-                            out.loss();
-                            lossDone = true;
-                            push(st, D, F_KEEP, 0, 0, 0);
-                        }
-                    } else {
-                        keepD(arg);
-                        final int k = arg[0];
-                        BinomialPlanner.advance(out, 0, k);
-                        push(st, BT, F, k, 0, 0);
-                        push(st, C, F, L - k, 1, 0);
-                    }
-                }
-                case BT -> emitB(out, st, kind, x);
-                case C -> lossDone = emitC(out, st, kind, x, y, lossDone);
-                default -> throw new AssertionError(type);
-            }
-        }
-        return out.build();
+        return PlanEmitter.emit(out, this, D, N, 0, 0, 0, 0);
     }
 
-    private void emitB(Plan.Builder out, IntArrayList st, int kind, int j) {
+    @Override
+    public void expand(PlanEmitter out, int type, Kind kind, int x, int y, int z, long unused) {
+        switch (type) {
+            case A -> table.expand(out, A, kind, x, y, z, 0);
+            case D -> {
+                final int L = layers;
+                final int[] arg = new int[1];
+                if (kind == N) {
+                    final long split = splitD(arg);
+                    final int k = arg[0];
+                    final long keep = keepD(new int[1]);
+                    final long all = peakAll() <= budget && keep < INF ? advAll() + keep : INF;
+                    if (k >= 1 && split <= all) {
+                        out.advance(0, k);
+                        push(out, BT, F, k, 0, 0);
+                        push(out, C, N, L - k, 1, 0);
+                    } else {
+                        out.advance(0, L);
+                        push(out, D, F_KEEP, 0, 0, 0);
+                    }
+                } else {
+                    keepD(arg);
+                    final int k = arg[0];
+                    out.advance(0, k);
+                    push(out, BT, F, k, 0, 0);
+                    push(out, C, F, L - k, 1, 0);
+                }
+            }
+            case BT -> emitB(out, kind, x);
+            case C -> emitC(out, kind, x, y);
+            default -> throw new AssertionError(type);
+        }
+    }
+
+    private void emitB(PlanEmitter out, Kind kind, int j) {
         if (kind != N && j == 1) {
             out.backward(1);
-            out.drop(1);
             return;
         }
         if (kind == F && nb[j] < kb[j]) {
             out.drop(j);
-            push(st, BT, N, j, 0, 0);
+            push(out, BT, N, j, 0, 0);
             return;
         }
         // Re-derive the argmin of the option taken.
@@ -363,29 +350,28 @@ final class PiecewiseDp {
         if (kind == N) {
             final long all = pairs(j) <= budget && kb[j] < INF ? adv0(j) + kb[j] : INF;
             if (bestK < 0 || best > all) {
-                BinomialPlanner.advance(out, 0, j);
-                push(st, BT, F_KEEP, j, 0, 0);
+                out.advance(0, j);
+                push(out, BT, F_KEEP, j, 0, 0);
                 return;
             }
         }
-        BinomialPlanner.advance(out, 0, bestK);
-        push(st, BT, F, bestK, 0, 0);
-        push(st, A, live ? F : N, bestK, j - bestK, m - 1);
+        out.advance(0, bestK);
+        push(out, BT, F, bestK, 0, 0);
+        push(out, A, live ? F : N, bestK, j - bestK, m - 1);
     }
 
-    private boolean emitC(Plan.Builder out, IntArrayList st, int kind, int d, int n, boolean lossDone) {
+    private void emitC(PlanEmitter out, Kind kind, int d, int n) {
         final int L = layers;
         final int i = L - d;
         final int x = ci(d, n);
         if (kind != N && d == 1) {
             out.backward(L);
-            out.drop(L);
-            return lossDone;
+            return;
         }
         if (kind == F && nc[x] < kc[x]) {
             out.drop(L);
-            push(st, C, N, d, n, 0);
-            return lossDone;
+            push(out, C, N, d, n, 0);
+            return;
         }
         final long avail = budget - n * bI;
         final boolean live = kind != N;
@@ -420,26 +406,17 @@ final class PiecewiseDp {
             final long peakAll = d == 1 ? bL : Math.max(pairs(d - 1), bI + bL);
             final long all = peakAll <= avail && kc[x] < INF ? (d - 1) * cI + cL + kc[x] : INF;
             if (!fitsAll && (bestS < 0 || best > all)) {
-                BinomialPlanner.advance(out, i, L);
-                if (!lossDone) {
-                    out.loss();
-                    lossDone = true;
-                }
-                push(st, C, F_KEEP, d, n, 0);
-                return lossDone;
+                out.advance(i, L);
+                push(out, C, F_KEEP, d, n, 0);
+                return;
             }
         }
-        BinomialPlanner.advance(out, i, i + bestS);
-        push(st, A, F, i, bestS, m - n);
-        push(st, C, live ? F : N, d - bestS, n + 1, 0);
-        return lossDone;
+        out.advance(i, i + bestS);
+        push(out, A, F, i, bestS, m - n);
+        push(out, C, live ? F : N, d - bestS, n + 1, 0);
     }
 
-    private static void push(IntArrayList st, int type, int kind, int x, int y, int z) {
-        st.add(type);
-        st.add(kind);
-        st.add(x);
-        st.add(y);
-        st.add(z);
+    private static void push(PlanEmitter out, int type, Kind kind, int x, int y, int z) {
+        out.push(type, kind, x, y, z, 0);
     }
 }

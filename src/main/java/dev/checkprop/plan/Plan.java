@@ -292,6 +292,11 @@ public final class Plan {
             return ops.size();
         }
 
+        /** Answers L, the number of layers of the plan being built. */
+        int layers() {
+            return layers;
+        }
+
         private Builder add(Op op, int l) {
             if (ops.size() >= limit) {
                 throw new IllegalArgumentException(name + " for " + layers + " layers needs more than " + limit

@@ -1,8 +1,5 @@
 package dev.checkprop.plan;
 
-import it.unimi.dsi.fastutil.ints.IntArrayList;
-import it.unimi.dsi.fastutil.longs.LongArrayList;
-
 /**
  * The exact byte-budget dynamic program for a {@link Chain} of arbitrary sizes and costs: the
  * persistent program of {@link SlotDp} plus <em>slides</em>, which is what varied sizes need.
@@ -45,24 +42,18 @@ import it.unimi.dsi.fastutil.longs.LongArrayList;
  * Q breakpoints per function: time O(L<sup>4</sup>&middot;Q) (about L<sup>4</sup>/4 merges of Q
  * points), memory O(L<sup>3</sup>&middot;Q) (L<sup>3</sup>/3 functions; L = 64 with random widths holds
  * 10<sup>7</sup> to 5&middot;10<sup>7</sup> longs). Work and memory are counted and the program gives up
- * past a limit ({@link #MAX_STORED} longs), deterministically: the same chain always gives the same
- * answer. The plan is rebuilt with an explicit stack.
+ * past a limit ({@link DpLimits#MAX_EXACT_STORED_LONGS} longs), deterministically: the same chain always
+ * gives the same answer. The plan is rebuilt by {@link PlanEmitter}; its subproblems are
+ * (kind, i, j, t', D).
  */
-final class SlideDp implements BudgetDp {
+final class SlideDp implements BudgetDp, PlanEmitter.Expander {
 
-    private static final long INF = StepFunctions.INF;
+    private static final long INF = Segments.INF;
     private static final long[] EMPTY = StepFunctions.EMPTY;
 
-    /** Longs the cost functions may hold before the program gives up: 512 MiB, as {@link OptimalPlanner}. */
-    static final long MAX_STORED = 1L << 26;
-
-    private static final int F = 0;       // a^j live, may drop it
-    private static final int F_KEEP = 1;  // a^j live, just computed: F' only
-    private static final int N = 2;       // a^j not live
-
     private final int layers;
+    private final Segments seg;
     private final long[] b;   // 1-based, b[0] = 0
-    private final long[] pc;  // prefix costs
     private final long budget;
     private final int stride;
     private final StepFunctions sf;
@@ -70,15 +61,14 @@ final class SlideDp implements BudgetDp {
     // Per segment i * (L + 1) + j: one function per return point t' (index t' - i).
     private final long[][][] fTab;
     private final long[][][] nTab;
+    // The choices of best and keepAt, while the plan is written.
+    private final int[] arg = new int[2];
+    private final int[] keepArg = new int[2];
 
     private SlideDp(Chain chain, long budget, int slotLimit, long workLimit) {
         this.layers = chain.layers();
-        this.b = chain.bytesArray();
-        final long[] c = chain.costArray();
-        this.pc = new long[layers + 1];
-        for (int l = 1; l <= layers; l++) {
-            pc[l] = pc[l - 1] + c[l];
-        }
+        this.seg = new Segments(chain);
+        this.b = seg.bytes;
         this.budget = budget;
         this.sf = new StepFunctions(budget, slotLimit, workLimit);
         this.workLimit = workLimit;
@@ -127,7 +117,7 @@ final class SlideDp implements BudgetDp {
     }
 
     private long adv(int i, int k) {
-        return pc[k] - pc[i];
+        return seg.adv(i, k);
     }
 
     private long[] f(int i, int j, int t) {
@@ -180,7 +170,7 @@ final class SlideDp implements BudgetDp {
                 }
                 long peak = 0;
                 for (int k = i + 1; k < j; k++) {
-                    peak = k == i + 1 ? b[k] : Math.max(peak, b[k - 1] + b[k]);
+                    peak = Segments.nextPeak(b, i, k, peak);
                     final long capN = room - peak;
                     if (capN < 0) {
                         break; // P(i, k) only grows with k
@@ -231,7 +221,7 @@ final class SlideDp implements BudgetDp {
                     rk[t].clear();
                     rn[t].clear();
                 }
-                if (sf.exhausted() || sf.stored() > MAX_STORED) {
+                if (sf.exhausted() || sf.stored() > DpLimits.MAX_EXACT_STORED_LONGS) {
                     return false;
                 }
             }
@@ -266,7 +256,7 @@ final class SlideDp implements BudgetDp {
         long best = INF;
         long peak = 0;
         for (int k = i + 1; k < j; k++) {
-            peak = k == i + 1 ? b[k] : Math.max(peak, b[k - 1] + b[k]);
+            peak = Segments.nextPeak(b, i, k, peak);
             if (bj + peak > room) {
                 break;
             }
@@ -305,97 +295,64 @@ final class SlideDp implements BudgetDp {
 
     @Override
     public Plan emit(Plan.Builder out) {
-        final int L = layers;
-        boolean lossDone = false;
-        final int[] arg = new int[2];
-        final IntArrayList st = new IntArrayList();    // (kind, i, j, t') per pending subproblem
-        final LongArrayList sd = new LongArrayList();  // its deficit D
-        push(st, sd, N, 0, L, 0, 0);
-        while (!st.isEmpty()) {
-            final int top = st.size() - 4;
-            final int kind = st.getInt(top);
-            final int i = st.getInt(top + 1);
-            final int j = st.getInt(top + 2);
-            final int tp = st.getInt(top + 3);
-            final long d = sd.popLong();
-            st.size(top);
-            if (kind == N) {
-                final long split = best(i, j, tp, d, false, arg);
-                final int k = arg[0];
-                final int t = arg[1];
-                long all = INF;
-                long peak = b[i + 1];
-                for (int l = i + 2; l <= j; l++) {
-                    peak = Math.max(peak, b[l - 1] + b[l]);
-                }
-                final int[] keepArg = new int[2];
-                if (peak + b[i] + d <= budget) {
-                    all = Math.min(INF, adv(i, j) + keepAt(i, j, tp, d, keepArg));
-                }
-                if (split < INF && split <= all) {
-                    if (t < 0) {
-                        slide(out, i, k);
-                        push(st, sd, N, k, j, tp, d);
-                    } else {
-                        BinomialPlanner.advance(out, i, k);
-                        push(st, sd, F, i, t, tp, d);
-                        push(st, sd, N, k, j, t, d + b[i]);
-                    }
-                } else {
-                    if (all >= INF) {
-                        throw new IllegalStateException("budget plan: no way to finish (" + i + ", " + j + "] at deficit " + d);
-                    }
-                    BinomialPlanner.advance(out, i, j);
-                    if (j == L && !lossDone) {
-                        out.loss();
-                        lossDone = true;
-                    }
-                    push(st, sd, F_KEEP, i, j, tp, d);
-                }
-                continue;
-            }
-            final long keep = keepAt(i, j, tp, d, arg);
-            if (kind == F && StepFunctions.eval(n(i, j, tp), d) < keep) {
-                out.drop(j);
-                push(st, sd, N, i, j, tp, d);
-                continue;
-            }
-            if (keep >= INF) {
-                throw new IllegalStateException("budget plan: no way to keep a" + j + " over (" + i + ", " + j + "]");
-            }
-            if (j == i + 1) {
-                out.backward(j);
-                out.drop(j);
-                continue;
-            }
+        return PlanEmitter.emit(out, this, 0, Kind.N, 0, layers, 0, 0);
+    }
+
+    /** Writes the first actions of subproblem (kind, (i, j], return point t', deficit D) and pushes those that follow. */
+    @Override
+    public void expand(PlanEmitter out, int type, Kind kind, int i, int j, int tp, long d) {
+        if (kind == Kind.N) {
+            final long split = best(i, j, tp, d, false, arg);
             final int k = arg[0];
             final int t = arg[1];
-            if (t < 0) {
-                slide(out, i, k);
-                push(st, sd, F, k, j, tp, d);
-            } else {
-                BinomialPlanner.advance(out, i, k);
-                push(st, sd, F, i, t, tp, d);
-                push(st, sd, F, k, j, t, d + b[i]);
+            long all = INF;
+            long peak = b[i + 1];
+            for (int l = i + 2; l <= j; l++) {
+                peak = Math.max(peak, b[l - 1] + b[l]);
             }
+            if (peak + b[i] + d <= budget) {
+                all = Math.min(INF, adv(i, j) + keepAt(i, j, tp, d, keepArg));
+            }
+            if (split < INF && split <= all) {
+                if (t < 0) {
+                    out.slide(i, k);
+                    out.push(Kind.N, k, j, tp, d);
+                } else {
+                    out.advance(i, k);
+                    out.push(Kind.F, i, t, tp, d);
+                    out.push(Kind.N, k, j, t, d + b[i]);
+                }
+            } else {
+                if (all >= INF) {
+                    throw new IllegalStateException("budget plan: no way to finish (" + i + ", " + j + "] at deficit " + d);
+                }
+                out.advance(i, j);
+                out.push(Kind.F_KEEP, i, j, tp, d);
+            }
+            return;
         }
-        return out.build();
-    }
-
-    /** {@code F i+1}, drop a<sup>i</sup>, then on to a<sup>k</sup> keeping only the last. */
-    private static void slide(Plan.Builder out, int i, int k) {
-        out.forward(i + 1);
-        if (i > 0) {
-            out.drop(i);
+        final long keep = keepAt(i, j, tp, d, arg);
+        if (kind == Kind.F && StepFunctions.eval(n(i, j, tp), d) < keep) {
+            out.drop(j);
+            out.push(Kind.N, i, j, tp, d);
+            return;
         }
-        BinomialPlanner.advance(out, i + 1, k);
-    }
-
-    private static void push(IntArrayList st, LongArrayList sd, int kind, int i, int j, int tp, long d) {
-        st.add(kind);
-        st.add(i);
-        st.add(j);
-        st.add(tp);
-        sd.add(d);
+        if (keep >= INF) {
+            throw new IllegalStateException("budget plan: no way to keep a" + j + " over (" + i + ", " + j + "]");
+        }
+        if (j == i + 1) {
+            out.backward(j);
+            return;
+        }
+        final int k = arg[0];
+        final int t = arg[1];
+        if (t < 0) {
+            out.slide(i, k);
+            out.push(Kind.F, k, j, tp, d);
+        } else {
+            out.advance(i, k);
+            out.push(Kind.F, i, t, tp, d);
+            out.push(Kind.F, k, j, t, d + b[i]);
+        }
     }
 }

@@ -1,7 +1,5 @@
 package dev.checkprop.plan;
 
-import it.unimi.dsi.fastutil.ints.IntArrayList;
-
 import java.util.Arrays;
 
 /**
@@ -40,41 +38,34 @@ import java.util.Arrays;
  * Up to S = B/q + 1 deficits per segment: time O(L<sup>3</sup>&middot;S) (about L<sup>3</sup>/3 passes of
  * a tight loop over S), memory two tables of at most L<sup>2</sup>/2 &middot; S longs; deficits for which
  * the whole segment fits are filled with its one-evaluation-per-layer cost without a search.
- * {@link #choose} picks q so that both stay under given limits. The plan is rebuilt with an explicit
- * stack, re-deriving each argmin from the tables.
+ * {@link #choose} picks q so that both stay under given limits. The plan is rebuilt by
+ * {@link PlanEmitter}, re-deriving each argmin from the tables; its subproblems are (kind, i, j, e).
  */
-final class SlotDp implements BudgetDp {
+final class SlotDp implements BudgetDp, PlanEmitter.Expander {
 
-    private static final long INF = StepFunctions.INF;
-    private static final long[] EMPTY = new long[0];
-
-    private static final int F = 0;       // a^j live, may drop it
-    private static final int F_KEEP = 1;  // a^j live, just computed: F' only
-    private static final int N = 2;       // a^j not live
+    private static final long INF = Segments.INF;
+    private static final long[] EMPTY = StepFunctions.EMPTY;
 
     /** The fewest slots {@link #choose} accepts: coarser than this, the rounding costs too much. */
     static final int MIN_SLOTS = 32;
 
     private final int layers;
+    private final Segments seg;
     private final long[] b;    // 1-based, b[0] = 0
     private final int[] s;     // slots, s[0] = 0
-    private final long[] pc;   // prefix costs
     private final long budget;
     private final long q;
     private final int stride;
     private final long[][] fTab; // per segment i * (L + 1) + j: values for e = 0 .. hi(i, j)
     private final long[][] nTab;
     private long work;
+    private final int[] arg = new int[1]; // keepAt's split, while the plan is written
 
     private SlotDp(Chain chain, long budget, long q) {
         this.layers = chain.layers();
-        this.b = chain.bytesArray();
+        this.seg = new Segments(chain);
+        this.b = seg.bytes;
         this.s = slots(b, q);
-        final long[] c = chain.costArray();
-        this.pc = new long[layers + 1];
-        for (int l = 1; l <= layers; l++) {
-            pc[l] = pc[l - 1] + c[l];
-        }
         this.budget = budget;
         this.q = q;
         this.stride = layers + 1;
@@ -149,7 +140,7 @@ final class SlotDp implements BudgetDp {
             long peak = 0;
             long slotSum = 0; // s(i) + ... + s(j-2)
             for (int j = i + 1; j <= L; j++) {
-                peak = j == i + 1 ? b[j] : Math.max(peak, b[j - 1] + b[j]);
+                peak = Segments.nextPeak(b, i, j, peak);
                 if (j >= i + 2) {
                     slotSum += s[j - 2];
                 }
@@ -204,7 +195,7 @@ final class SlotDp implements BudgetDp {
     }
 
     private long adv(int i, int k) {
-        return pc[k] - pc[i];
+        return seg.adv(i, k);
     }
 
     private static long at(long[] v, long e) {
@@ -238,8 +229,8 @@ final class SlotDp implements BudgetDp {
                 final long[] n = new long[hi + 1];
                 fTab[i * stride + j] = f;
                 nTab[i * stride + j] = n;
-                Arrays.fill(f, 0, lo + 1, pc[j - 1] - pc[i]);
-                Arrays.fill(n, 0, lo + 1, pc[j] - pc[i]);
+                Arrays.fill(f, 0, lo + 1, adv(i, j - 1));
+                Arrays.fill(n, 0, lo + 1, adv(i, j));
                 if (lo == hi) {
                     continue;
                 }
@@ -252,7 +243,7 @@ final class SlotDp implements BudgetDp {
                 final int si = s[i];
                 long peak = 0;
                 for (int k = i + 1; k < j; k++) {
-                    peak = k == i + 1 ? b[k] : Math.max(peak, b[k - 1] + b[k]);
+                    peak = Segments.nextPeak(b, i, k, peak);
                     final long eSplit = Math.floorDiv(budget - b[i] - peak, q);
                     if (eSplit <= lo) {
                         break; // the peak only grows with k
@@ -315,7 +306,7 @@ final class SlotDp implements BudgetDp {
         long best = INF;
         long peak = 0;
         for (int k = i + 1; k < j; k++) {
-            peak = k == i + 1 ? b[k] : Math.max(peak, b[k - 1] + b[k]);
+            peak = Segments.nextPeak(b, i, k, peak);
             if (b[j] + peak > room) {
                 break;
             }
@@ -330,82 +321,62 @@ final class SlotDp implements BudgetDp {
 
     @Override
     public Plan emit(Plan.Builder out) {
-        final int L = layers;
-        boolean lossDone = false;
-        final int[] arg = new int[1];
-        final IntArrayList st = new IntArrayList(); // (kind, i, j, e) per pending subproblem
-        push(st, N, 0, L, 0);
-        while (!st.isEmpty()) {
-            final int top = st.size() - 4;
-            final int kind = st.getInt(top);
-            final int i = st.getInt(top + 1);
-            final int j = st.getInt(top + 2);
-            final int e = st.getInt(top + 3);
-            st.size(top);
-            final long room = budget - (long) e * q - b[i];
-            if (kind == N) {
-                long best = INF;
-                int bestK = -1;
-                long peak = 0;
-                for (int k = i + 1; k < j; k++) {
-                    peak = k == i + 1 ? b[k] : Math.max(peak, b[k - 1] + b[k]);
-                    if (peak > room) {
-                        break;
-                    }
-                    final long v = adv(i, k) + at(fTab[i * stride + k], e) + at(nTab[k * stride + j], (long) e + s[i]);
-                    if (v < best) {
-                        best = v;
-                        bestK = k;
-                    }
-                }
-                peak = j == i + 1 ? b[j] : Math.max(peak, b[j - 1] + b[j]);
-                long all = INF;
-                if (peak <= room) {
-                    all = Math.min(INF, adv(i, j) + keepAt(i, j, e, arg));
-                }
-                if (bestK >= 0 && best < INF && best <= all) {
-                    BinomialPlanner.advance(out, i, bestK);
-                    push(st, F, i, bestK, e);
-                    push(st, N, bestK, j, e + s[i]);
-                } else {
-                    if (all >= INF) {
-                        throw new IllegalStateException("budget plan: no way to finish (" + i + ", " + j + "] at deficit " + e);
-                    }
-                    BinomialPlanner.advance(out, i, j);
-                    if (j == L && !lossDone) {
-                        out.loss();
-                        lossDone = true;
-                    }
-                    push(st, F_KEEP, i, j, e);
-                }
-                continue;
-            }
-            final long keep = keepAt(i, j, e, arg);
-            if (kind == F && at(nTab[i * stride + j], e) < keep) {
-                out.drop(j);
-                push(st, N, i, j, e);
-                continue;
-            }
-            if (keep >= INF) {
-                throw new IllegalStateException("budget plan: no way to keep a" + j + " over (" + i + ", " + j + "]");
-            }
-            if (j == i + 1) {
-                out.backward(j);
-                out.drop(j);
-                continue;
-            }
-            final int k = arg[0];
-            BinomialPlanner.advance(out, i, k);
-            push(st, F, i, k, e);
-            push(st, F, k, j, e + s[i]);
-        }
-        return out.build();
+        return PlanEmitter.emit(out, this, 0, Kind.N, 0, layers, 0, 0);
     }
 
-    private static void push(IntArrayList st, int kind, int i, int j, int e) {
-        st.add(kind);
-        st.add(i);
-        st.add(j);
-        st.add(e);
+    /** Writes the first actions of subproblem (kind, (i, j], deficit e) and pushes those that follow. */
+    @Override
+    public void expand(PlanEmitter out, int type, Kind kind, int i, int j, int e, long unused) {
+        final long room = budget - (long) e * q - b[i];
+        if (kind == Kind.N) {
+            long best = INF;
+            int bestK = -1;
+            long peak = 0;
+            for (int k = i + 1; k < j; k++) {
+                peak = Segments.nextPeak(b, i, k, peak);
+                if (peak > room) {
+                    break;
+                }
+                final long v = adv(i, k) + at(fTab[i * stride + k], e) + at(nTab[k * stride + j], (long) e + s[i]);
+                if (v < best) {
+                    best = v;
+                    bestK = k;
+                }
+            }
+            peak = Segments.nextPeak(b, i, j, peak);
+            long all = INF;
+            if (peak <= room) {
+                all = Math.min(INF, adv(i, j) + keepAt(i, j, e, arg));
+            }
+            if (bestK >= 0 && best < INF && best <= all) {
+                out.advance(i, bestK);
+                out.push(Kind.F, i, bestK, e);
+                out.push(Kind.N, bestK, j, e + s[i]);
+            } else {
+                if (all >= INF) {
+                    throw new IllegalStateException("budget plan: no way to finish (" + i + ", " + j + "] at deficit " + e);
+                }
+                out.advance(i, j);
+                out.push(Kind.F_KEEP, i, j, e);
+            }
+            return;
+        }
+        final long keep = keepAt(i, j, e, arg);
+        if (kind == Kind.F && at(nTab[i * stride + j], e) < keep) {
+            out.drop(j);
+            out.push(Kind.N, i, j, e);
+            return;
+        }
+        if (keep >= INF) {
+            throw new IllegalStateException("budget plan: no way to keep a" + j + " over (" + i + ", " + j + "]");
+        }
+        if (j == i + 1) {
+            out.backward(j);
+            return;
+        }
+        final int k = arg[0];
+        out.advance(i, k);
+        out.push(Kind.F, i, k, e);
+        out.push(Kind.F, k, j, e + s[i]);
     }
 }

@@ -8,7 +8,7 @@ import java.util.Arrays;
  *
  * <p>A function is an interleaved array of breakpoints (t<sub>0</sub>, v<sub>0</sub>, t<sub>1</sub>,
  * v<sub>1</sub>, &hellip;) with t and v strictly increasing: its value is v<sub>s</sub> for
- * D in (t<sub>s-1</sub>, t<sub>s</sub>] (from 0 for s = 0) and {@link #INF} past the last t. A
+ * D in (t<sub>s-1</sub>, t<sub>s</sub>] (from 0 for s = 0) and {@link Segments#INF} past the last t. A
  * breakpoint is a deficit at which some plan stops fitting, so a function is exact for any byte
  * sizes, with no quantum. Sums, shifts, truncations and minima are merges of breakpoint lists.
  *
@@ -22,8 +22,7 @@ import java.util.Arrays;
  */
 final class StepFunctions {
 
-    /** Infinite cost; three of these still add without overflow. */
-    static final long INF = Long.MAX_VALUE / 4;
+    private static final long INF = Segments.INF;
 
     static final long[] EMPTY = new long[0];
 
@@ -203,7 +202,7 @@ final class StepFunctions {
         return Arrays.copyOf(pts, 2 * m);
     }
 
-    /** f(D): the value of the first breakpoint at or after D, or {@link #INF}. */
+    /** f(D): the value of the first breakpoint at or after D, or {@link Segments#INF}. */
     static long eval(long[] f, long d) {
         if (d < 0) {
             return INF;
