@@ -45,8 +45,11 @@ import java.util.Objects;
  * "Exact" means: the least forward cost of any plan in the memory model of {@link Plan} under the
  * budget, which the tests confirm against an exhaustive search of the state space on small chains.
  *
- * <p>{@link #plan(int)}, which has no sizes, plans for {@link Chain#uniform(int)}: one byte per
- * activation, so the budget counts buffers there.
+ * <p>A byte budget means nothing without the sizes: {@link #needsChain()} is true and
+ * {@link #plan(int)} refuses with an {@link IllegalArgumentException} saying what to call instead. For
+ * a network, {@code dev.checkprop.select.PlanSelection.select(spec, network, batch)} builds the chain
+ * of its activations for the batch; for a budget in buffers, use {@code optimal:M}, or
+ * {@code plan(Chain.uniform(L))}, one byte per activation.
  */
 public final class BudgetPlanner implements Planner {
 
@@ -116,13 +119,25 @@ public final class BudgetPlanner implements Planner {
     }
 
     /**
-     * Answers a plan for {@code layers} layers of one byte each: the budget is a number of buffers.
+     * Refuses: a byte budget needs the sizes of the activations, which a number of layers does not
+     * give. (It used to plan {@link Chain#uniform(int)}, one byte per activation, so that
+     * {@code Planners.parse("budget:2MiB").plan(net.depth())} returned full storage named
+     * {@code budget:2MiB} for any real network.)
      *
-     * @throws InfeasibleBudgetException if the budget is 1 and there are two layers or more
+     * @throws IllegalArgumentException always, naming {@code PlanSelection.select},
+     *                                  {@link #plan(Chain)} and {@code optimal:M}
      */
     @Override
     public Plan plan(int layers) {
-        return plan(Chain.uniform(layers));
+        throw new IllegalArgumentException(this + " is a byte budget: it needs the network and the batch it is for;"
+                + " plan it with dev.checkprop.select.PlanSelection.select(\"" + this + "\", network, batch)"
+                + " or BudgetPlanner.plan(Chain); for a budget in buffers use optimal:M");
+    }
+
+    /** Answers {@code true}: the budget is in bytes, so only {@link #plan(Chain)} serves. */
+    @Override
+    public boolean needsChain() {
+        return true;
     }
 
     /**

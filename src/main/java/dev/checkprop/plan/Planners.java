@@ -29,7 +29,9 @@ public final class Planners {
             1L << 10, 1L << 20, 1L << 30, 1L << 40};
 
     /**
-     * Answers the planner a string names.
+     * Answers the planner a string names. A {@code budget:BYTES} planner
+     * {@linkplain Planner#needsChain() needs a chain}: plan it with {@link Planner#plan(Chain)}, not
+     * {@link Planner#plan(int)}.
      *
      * @throws IllegalArgumentException naming the string and the accepted forms
      */

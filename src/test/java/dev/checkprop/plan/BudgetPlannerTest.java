@@ -327,18 +327,34 @@ class BudgetPlannerTest {
     }
 
     @Test
-    void countModelWithoutSizes() {
-        // plan(int) plans for one byte per activation: the budget counts buffers.
+    void countModelOnAUniformChain() {
+        // One byte per activation: the budget counts buffers.
         for (int m = 2; m <= 12; m++) {
-            final Plan p = new BudgetPlanner(m).plan(12);
+            final Plan p = new BudgetPlanner(m).plan(Chain.uniform(12));
             assertEquals(OptimalPlanner.minEvaluations(12, m), p.stats().forwardEvaluations());
             assertTrue(p.stats().peakLiveBuffers() <= m);
             assertEquals("budget:" + m, p.name());
         }
-        assertEquals(new FullStoragePlanner().plan(5).actionsText(), new BudgetPlanner(1L << 40).plan(5).actionsText());
-        assertEquals("budget:1TiB", new BudgetPlanner(1L << 40).plan(5).name());
-        InfeasibleBudgetException e = assertThrows(InfeasibleBudgetException.class, () -> new BudgetPlanner(1).plan(3));
+        assertEquals(new FullStoragePlanner().plan(5).actionsText(),
+                new BudgetPlanner(1L << 40).plan(Chain.uniform(5)).actionsText());
+        assertEquals("budget:1TiB", new BudgetPlanner(1L << 40).plan(Chain.uniform(5)).name());
+        InfeasibleBudgetException e = assertThrows(InfeasibleBudgetException.class,
+                () -> new BudgetPlanner(1).plan(Chain.uniform(3)));
         assertEquals(2, e.minBudgetBytes());
+    }
+
+    /** A byte budget without sizes used to plan one byte per layer, i.e. full storage for any real network. */
+    @Test
+    void planningALengthAloneIsRefusedSayingWhatToCallInstead() {
+        final Planner budget = Planners.parse("budget:2MiB");
+        assertTrue(budget.needsChain());
+        for (int layers : new int[] {0, 1, 12, 1000}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> budget.plan(layers));
+            assertEquals("budget:2MiB is a byte budget: it needs the network and the batch it is for; plan it with"
+                    + " dev.checkprop.select.PlanSelection.select(\"budget:2MiB\", network, batch) or"
+                    + " BudgetPlanner.plan(Chain); for a budget in buffers use optimal:M", e.getMessage());
+        }
+        assertEquals("budget:2MiB", budget.plan(Chain.uniform(12, 1L << 20, 1)).name());
     }
 
     @Test

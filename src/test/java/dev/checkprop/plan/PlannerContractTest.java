@@ -18,6 +18,11 @@ class PlannerContractTest {
             "binomial:4", "binomial:8", "optimal:2", "optimal:3", "optimal:8", "optimal:64", "budget:2", "budget:8",
             "budget:64"};
 
+    /** Plans {@code layers} layers: by length, or, for a budget, on a chain of one byte per activation. */
+    private static Plan plan(Planner planner, int layers) {
+        return planner.needsChain() ? planner.plan(Chain.uniform(layers)) : planner.plan(layers);
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 3, 5, 10, 100, 1000})
     void everyPlannerGivesAValidPlanThatBackpropagatesEachLayerOnceInOrder(int layers) {
@@ -26,7 +31,7 @@ class PlannerContractTest {
             if (planner instanceof OptimalPlanner o && o.maxBuffers() < OptimalPlanner.minBuffers(layers)) {
                 continue;
             }
-            Plan p = planner.plan(layers);
+            Plan p = plan(planner, layers);
             String what = spec + " L=" + layers;
             assertEquals(spec, p.name(), what);
             assertEquals(layers, p.layers(), what);
@@ -67,7 +72,7 @@ class PlannerContractTest {
             assertTrue(s.peakLiveBuffers() >= Math.min(layers, 2) && s.peakLiveBuffers() <= layers, what);
             assertEquals(Plan.Op.FORWARD, p.op(s.peakAction()), what);
             // Planners are pure functions.
-            assertEquals(p, planner.plan(layers), what);
+            assertEquals(p, plan(planner, layers), what);
             assertEquals(p, Plan.parse("copy", layers, p.actionsText()), what);
         }
     }
@@ -75,9 +80,31 @@ class PlannerContractTest {
     @Test
     void everyPlannerRejectsAnEmptyChain() {
         for (String spec : SPECS) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Planners.parse(spec).plan(0));
+            Planner planner = Planners.parse(spec);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> plan(planner, 0));
             assertTrue(e.getMessage().contains("at least 1 layer, got 0"), spec + ": " + e.getMessage());
         }
+    }
+
+    /** Only a byte budget needs a chain; asked for a length alone it refuses, naming what to call. */
+    @Test
+    void onlyByteBudgetsNeedAChainAndTheyRefuseALengthAlone() {
+        for (String spec : SPECS) {
+            Planner planner = Planners.parse(spec);
+            assertEquals(spec.startsWith("budget:"), planner.needsChain(), spec);
+            if (planner.needsChain()) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> planner.plan(10));
+                assertTrue(e.getMessage().startsWith(spec + " is a byte budget: it needs the network and the batch"),
+                        e.getMessage());
+                assertTrue(e.getMessage().contains("PlanSelection.select(\"" + spec + "\", network, batch)"), e.getMessage());
+            } else {
+                // The count-based planners plan a chain as its length.
+                assertEquals(planner.plan(10), planner.plan(Chain.uniform(10)), spec);
+            }
+        }
+        Planner lambda = layers -> new FullStoragePlanner().plan(layers);
+        assertTrue(!lambda.needsChain(), "a planner needs no chain unless it says so");
     }
 
     @Test
@@ -136,7 +163,7 @@ class PlannerContractTest {
         Planner p = Planners.parse(spec);
         assertEquals(name, p.toString());
         assertEquals(type, p.getClass().getSimpleName());
-        assertEquals(name, p.plan(5).name());
+        assertEquals(name, plan(p, 5).name());
     }
 
     @ParameterizedTest
