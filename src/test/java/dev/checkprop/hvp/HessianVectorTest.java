@@ -75,8 +75,6 @@ class HessianVectorTest {
         double errHalf = HvpReference.relativeError(rop, ref.finiteDifferenceProduct(theta, c.data(), c.loss(), v, h / 2));
         assertTrue(errHalf < err / 3, c + ": halving h took the error from " + err + " to " + errHalf
                 + ", not the fourfold drop of an O(h²) truncation error");
-        double[] gn = ref.product(theta, c.data(), c.loss(), v, true);
-        System.out.printf("%s: ref vs fd %.2e (h/2: %.2e), |H-G|/|H| %.2e%n", c, err, errHalf, HvpReference.relativeError(gn, rop));
     }
 
     /**
@@ -100,7 +98,6 @@ class HessianVectorTest {
             double[] expected = ref.product(theta, c.data(), c.loss(), v, k == Curvature.GAUSS_NEWTON);
             double[] got = floatProduct(c, vg, k);
             double err = HvpReference.relativeError(got, expected);
-            System.out.printf("%s %s: float vs double %.2e%n", c, k.label(), err);
             assertTrue(err < 2e-6, c + ", " + k.label() + ": |Cv_float - Cv_double| / |Cv_double| = " + err);
         }
     }
@@ -131,7 +128,6 @@ class HessianVectorTest {
             double[] fhv = floatProduct(c, vg, k);
             double fscale = HvpReference.norm(u) * HvpReference.norm(fhv) + HvpReference.norm(v) * HvpReference.norm(fhu);
             double fasym = Math.abs(HvpReference.dot(u, fhv) - HvpReference.dot(v, fhu)) / fscale;
-            System.out.printf("%s %s: asymmetry double %.1e float %.1e%n", c, k.label(), asym, fasym);
             assertTrue(fasym < 2e-6, c + ", " + k.label() + ": float asymmetry " + fasym);
         }
     }

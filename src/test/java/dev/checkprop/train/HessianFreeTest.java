@@ -90,11 +90,13 @@ class HessianFreeTest {
             passes = opt.passes();
             hf = ex.gradient(data, Loss.MSE, Gradients.zerosLike(net));
         }
-        System.out.printf("teacher mse: initial %.3e; adam after %d steps:%s; hessian-free %s after %d steps, %d passes: %.3e%n",
+        String run = String.format(java.util.Locale.ROOT,
+                "teacher mse: initial %.3e; adam after %d steps:%s; hessian-free %s after %d steps, %d passes: %.3e",
                 initial, budget, adamLog, HessianFree.Settings.defaults(), steps, passes, hf);
-        assertTrue(passes <= budget);
-        assertTrue(hf < bestAdam, "hessian-free " + hf + " vs best adam " + bestAdam);
-        assertTrue(hf < bestAdamDouble, "hessian-free " + hf + " vs best adam with twice the passes " + bestAdamDouble);
+        assertTrue(passes <= budget, run);
+        assertTrue(hf < bestAdam, "hessian-free " + hf + " vs best adam " + bestAdam + "; " + run);
+        assertTrue(hf < bestAdamDouble, "hessian-free " + hf + " vs best adam with twice the passes " + bestAdamDouble
+                + "; " + run);
     }
 
     /**

@@ -42,7 +42,6 @@ class TrainingTest {
             }
         }
         double after = fullLoss(net, data, Loss.MSE);
-        System.out.printf("teacher: loss %.5g -> %.5g (%.1fx)%n", before, after, before / after);
         assertTrue(after * 10 <= before, "loss went from " + before + " to " + after);
     }
 
@@ -61,7 +60,6 @@ class TrainingTest {
             }
         }
         double acc = accuracy(net, data);
-        System.out.printf("spirals: accuracy %.4f, loss %.5g%n", acc, fullLoss(net, data, Loss.SOFTMAX_CROSS_ENTROPY));
         assertTrue(acc >= 0.99, "accuracy " + acc);
     }
 
