@@ -17,7 +17,7 @@ import java.util.function.LongUnaryOperator;
  * every buffer is as large as the largest state it ever holds. The assignment is a pure function of
  * the plan and the sizes: the executor follows it and does no bookkeeping of its own.
  *
- * <p>Immutable. Building one costs O(actions &middot; buffers) time and an int per action.
+ * <p>Immutable. Building one costs O(actions &middot; log buffers) time and an int per action.
  */
 public final class Simulation {
 
@@ -68,7 +68,7 @@ public final class Simulation {
         final int[] holder = new int[layers + 1];
         Arrays.fill(holder, -1);
         long[] sizes = new long[8];
-        boolean[] free = new boolean[8];
+        final java.util.TreeMap<Long, java.util.ArrayDeque<Integer>> freeBySize = new java.util.TreeMap<>();
         int buffers = 0;
         long live = 0;
         long peak = 0;
@@ -82,32 +82,25 @@ public final class Simulation {
                     if (holder[l] >= 0) {
                         throw new InvalidPlanException(plan.name(), i, plan.action(i), "a" + l + " is already live");
                     }
-                    int best = -1;
-                    int largest = -1;
-                    for (int b = 0; b < buffers; b++) {
-                        if (!free[b]) {
-                            continue;
-                        }
-                        if (sizes[b] >= size[l] && (best < 0 || sizes[b] < sizes[best])) {
-                            best = b;
-                        }
-                        if (largest < 0 || sizes[b] > sizes[largest]) {
-                            largest = b;
-                        }
+                    // Free buffers by size, each size a stack: O(log buffers) per action, deterministic.
+                    int best;
+                    java.util.Map.Entry<Long, java.util.ArrayDeque<Integer>> fit = freeBySize.ceilingEntry(size[l]);
+                    if (fit == null) {
+                        fit = freeBySize.lastEntry();
                     }
-                    if (best < 0 && largest >= 0) {
-                        best = largest;
-                        sizes[best] = size[l];
-                    }
-                    if (best < 0) {
+                    if (fit != null) {
+                        best = fit.getValue().pop();
+                        if (fit.getValue().isEmpty()) {
+                            freeBySize.remove(fit.getKey());
+                        }
+                        sizes[best] = Math.max(sizes[best], size[l]);
+                    } else {
                         if (buffers == sizes.length) {
                             sizes = Arrays.copyOf(sizes, 2 * buffers);
-                            free = Arrays.copyOf(free, 2 * buffers);
                         }
                         best = buffers++;
                         sizes[best] = size[l];
                     }
-                    free[best] = false;
                     holder[l] = best;
                     bufferOf[i] = best;
                     live += stateBytes[l];
@@ -122,7 +115,7 @@ public final class Simulation {
                     if (holder[l] < 0) {
                         throw new InvalidPlanException(plan.name(), i, plan.action(i), "a" + l + " is not live");
                     }
-                    free[holder[l]] = true;
+                    freeBySize.computeIfAbsent(sizes[holder[l]], k -> new java.util.ArrayDeque<>()).push(holder[l]);
                     holder[l] = -1;
                     live -= stateBytes[l];
                     states--;
