@@ -1,5 +1,7 @@
 package dev.checkprop.exec;
 
+import dev.checkprop.reference.TestNets;
+import dev.checkprop.reference.DoubleReference;
 import dev.checkprop.nn.Activation;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Gradients;

@@ -1,5 +1,6 @@
 package dev.checkprop.exec;
 
+import dev.checkprop.reference.TestNets;
 import dev.checkprop.nn.Curvature;
 import dev.checkprop.kernel.Kernels;
 import dev.checkprop.nn.Activation;

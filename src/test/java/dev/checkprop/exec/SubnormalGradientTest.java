@@ -1,5 +1,7 @@
 package dev.checkprop.exec;
 
+import dev.checkprop.reference.TestNets;
+import dev.checkprop.reference.DoubleReference;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

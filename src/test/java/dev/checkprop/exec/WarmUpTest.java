@@ -1,5 +1,6 @@
 package dev.checkprop.exec;
 
+import dev.checkprop.reference.TestNets;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,5 +1,7 @@
 package dev.checkprop.hvp;
 
+import dev.checkprop.reference.TestNets;
+import dev.checkprop.reference.DoubleReference;
 import dev.checkprop.nn.ActivationCurvature;
 import dev.checkprop.nn.LossCurvature;
 import dev.checkprop.nn.Activation;
@@ -29,7 +31,7 @@ class ActivationCurvatureTest {
         for (int i = -600; i <= 600; i++) {
             double z = i / 100.0 + 0.003; // never exactly 0, relu's kink
             float a = f.apply((float) z);
-            double expected = (HvpReference.act1(f, (float) z + h) - HvpReference.act1(f, (float) z - h)) / (2 * h);
+            double expected = (DoubleReference.act1(f, (float) z + h) - DoubleReference.act1(f, (float) z - h)) / (2 * h);
             double got = ActivationCurvature.secondDerivativeFromOutput(f, a);
             worst = Math.max(worst, Math.abs(got - expected));
             assertEquals(expected, got, 2e-6, f + " at z = " + z);
@@ -59,10 +61,10 @@ class ActivationCurvatureTest {
     @ParameterizedTest
     @EnumSource(Activation.class)
     void curvatureTermIsTheDocumentedExpression(Activation f) {
-        float[] a = HvpNets.uniform(40, 1, 1, 0.99f);
-        float[] ra = HvpNets.uniform(40, 1, 2, 2f);
-        float[] g = HvpNets.uniform(40, 1, 3, 2f);
-        float[] rd = HvpNets.uniform(40, 1, 4, 2f);
+        float[] a = TestNets.uniform(40, 1, 1, 0.99f);
+        float[] ra = TestNets.uniform(40, 1, 2, 2f);
+        float[] g = TestNets.uniform(40, 1, 3, 2f);
+        float[] rd = TestNets.uniform(40, 1, 4, 2f);
         rd[5] = -0f;
         float[] before = rd.clone();
         ActivationCurvature.addCurvatureTerm(f, a, ra, g, rd, 3, 37);
@@ -82,10 +84,10 @@ class ActivationCurvatureTest {
     void lossCurvatureIsTheDirectionalDerivativeOfTheLossGradient() {
         int n = 5;
         int nL = 4;
-        float[] out = HvpNets.uniform(n * nL, 3, 1, 3f);
-        float[] r = HvpNets.uniform(n * nL, 3, 2, 1f);
+        float[] out = TestNets.uniform(n * nL, 3, 1, 3f);
+        float[] r = TestNets.uniform(n * nL, 3, 2, 1f);
         float[] rd = new float[n * nL];
-        Batch reg = Batch.regression(new float[n], 1, HvpNets.uniform(n * nL, 3, 3, 1f), nL);
+        Batch reg = Batch.regression(new float[n], 1, TestNets.uniform(n * nL, 3, 3, 1f), nL);
         LossCurvature.rGradient(Loss.MSE, out, r, nL, reg, rd);
         for (int j = 0; j < rd.length; j++) {
             assertEquals(r[j] / (float) n, rd[j], 0f);

@@ -1,5 +1,7 @@
 package dev.checkprop.hvp;
 
+import dev.checkprop.reference.TestNets;
+import dev.checkprop.reference.DoubleReference;
 import dev.checkprop.nn.Curvature;
 import dev.checkprop.exec.Executor;
 import dev.checkprop.kernel.Kernels;
@@ -29,26 +31,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class HessianVectorTest {
 
-    static Stream<HvpNets.Case> cases() {
-        List<HvpNets.Case> c = new ArrayList<>();
+    static Stream<TestNets.Case> cases() {
+        List<TestNets.Case> c = new ArrayList<>();
         for (Activation f : Activation.values()) {
-            c.add(HvpNets.dense(f, Activation.IDENTITY, 6));
+            c.add(TestNets.dense(f, Activation.IDENTITY, 6));
         }
         // A nonlinear output layer under mse: the output's own f'' enters H but not G.
-        c.add(HvpNets.dense(Activation.TANH, Activation.SIGMOID, 5));
-        c.add(HvpNets.mixedMse(7));
-        c.add(HvpNets.mixedSoftmax(9));
+        c.add(TestNets.dense(Activation.TANH, Activation.SIGMOID, 5));
+        c.add(TestNets.mixedMse(7));
+        c.add(TestNets.mixedSoftmax(9));
         return c.stream();
     }
 
-    static double[] floatProduct(HvpNets.Case c, Gradients v, Curvature curvature) {
+    static double[] floatProduct(TestNets.Case c, Gradients v, Curvature curvature) {
         Network net = c.net();
         Gradients hv = Gradients.zerosLike(net);
         try (Executor ex = Executor.forHessianProducts(net, Planners.parse("full").plan(net.depth()), c.data().size(),
                 Kernels.get(), 1)) {
             ex.hessianVector(c.data(), c.loss(), v, null, hv, curvature);
         }
-        return new HvpReference(net).flatten(hv);
+        return new DoubleReference(net).flatten(hv);
     }
 
     /**
@@ -61,18 +63,18 @@ class HessianVectorTest {
      */
     @ParameterizedTest
     @MethodSource("cases")
-    void referenceROperatorMatchesFiniteDifferencesOfTheGradient(HvpNets.Case c) {
-        HvpReference ref = new HvpReference(c.net());
+    void referenceROperatorMatchesFiniteDifferencesOfTheGradient(TestNets.Case c) {
+        DoubleReference ref = new DoubleReference(c.net());
         double[] theta = ref.flatten(c.net());
-        double[] v = ref.flatten(HvpNets.direction(c.net(), 3));
+        double[] v = ref.flatten(TestNets.direction(c.net(), 3));
         double h = 1e-4;
         double[] rop = ref.product(theta, c.data(), c.loss(), v, false);
         // relu: the perturbation ±h·v must not cross a kink, or differences see the Dirac mass R-op ignores.
         assertTrue(ref.minReluMargin > 10 * h, c + ": a relu pre-activation is within 10h of its kink; pick another seed");
         double[] fd = ref.finiteDifferenceProduct(theta, c.data(), c.loss(), v, h);
-        double err = HvpReference.relativeError(rop, fd);
+        double err = DoubleReference.relativeError(rop, fd);
         assertTrue(err < 1e-6, c + ": |Hv - FD| / |FD| = " + err);
-        double errHalf = HvpReference.relativeError(rop, ref.finiteDifferenceProduct(theta, c.data(), c.loss(), v, h / 2));
+        double errHalf = DoubleReference.relativeError(rop, ref.finiteDifferenceProduct(theta, c.data(), c.loss(), v, h / 2));
         assertTrue(errHalf < err / 3, c + ": halving h took the error from " + err + " to " + errHalf
                 + ", not the fourfold drop of an O(h²) truncation error");
     }
@@ -89,15 +91,15 @@ class HessianVectorTest {
      */
     @ParameterizedTest
     @MethodSource("cases")
-    void floatProductsMatchTheDoubleROperator(HvpNets.Case c) {
-        HvpReference ref = new HvpReference(c.net());
+    void floatProductsMatchTheDoubleROperator(TestNets.Case c) {
+        DoubleReference ref = new DoubleReference(c.net());
         double[] theta = ref.flatten(c.net());
-        Gradients vg = HvpNets.direction(c.net(), 3);
+        Gradients vg = TestNets.direction(c.net(), 3);
         double[] v = ref.flatten(vg);
         for (Curvature k : Curvature.values()) {
             double[] expected = ref.product(theta, c.data(), c.loss(), v, k == Curvature.GAUSS_NEWTON);
             double[] got = floatProduct(c, vg, k);
-            double err = HvpReference.relativeError(got, expected);
+            double err = DoubleReference.relativeError(got, expected);
             assertTrue(err < 2e-6, c + ", " + k.label() + ": |Cv_float - Cv_double| / |Cv_double| = " + err);
         }
     }
@@ -109,37 +111,37 @@ class HessianVectorTest {
      */
     @ParameterizedTest
     @MethodSource("cases")
-    void productsAreSymmetric(HvpNets.Case c) {
-        HvpReference ref = new HvpReference(c.net());
+    void productsAreSymmetric(TestNets.Case c) {
+        DoubleReference ref = new DoubleReference(c.net());
         double[] theta = ref.flatten(c.net());
-        Gradients ug = HvpNets.direction(c.net(), 31);
-        Gradients vg = HvpNets.direction(c.net(), 32);
+        Gradients ug = TestNets.direction(c.net(), 31);
+        Gradients vg = TestNets.direction(c.net(), 32);
         double[] u = ref.flatten(ug);
         double[] v = ref.flatten(vg);
         for (Curvature k : Curvature.values()) {
             boolean gn = k == Curvature.GAUSS_NEWTON;
             double[] hu = ref.product(theta, c.data(), c.loss(), u, gn);
             double[] hv = ref.product(theta, c.data(), c.loss(), v, gn);
-            double scale = HvpReference.norm(u) * HvpReference.norm(hv) + HvpReference.norm(v) * HvpReference.norm(hu);
-            double asym = Math.abs(HvpReference.dot(u, hv) - HvpReference.dot(v, hu)) / scale;
+            double scale = DoubleReference.norm(u) * DoubleReference.norm(hv) + DoubleReference.norm(v) * DoubleReference.norm(hu);
+            double asym = Math.abs(DoubleReference.dot(u, hv) - DoubleReference.dot(v, hu)) / scale;
             assertTrue(asym < 1e-12, c + ", " + k.label() + ": double asymmetry " + asym);
 
             double[] fhu = floatProduct(c, ug, k);
             double[] fhv = floatProduct(c, vg, k);
-            double fscale = HvpReference.norm(u) * HvpReference.norm(fhv) + HvpReference.norm(v) * HvpReference.norm(fhu);
-            double fasym = Math.abs(HvpReference.dot(u, fhv) - HvpReference.dot(v, fhu)) / fscale;
+            double fscale = DoubleReference.norm(u) * DoubleReference.norm(fhv) + DoubleReference.norm(v) * DoubleReference.norm(fhu);
+            double fasym = Math.abs(DoubleReference.dot(u, fhv) - DoubleReference.dot(v, fhu)) / fscale;
             assertTrue(fasym < 2e-6, c + ", " + k.label() + ": float asymmetry " + fasym);
         }
     }
 
-    static Stream<HvpNets.Case> tinyCases() {
-        Network dense = HvpNets.withRandomBias(Network.builder(3).dense(5, Activation.TANH).dense(2, Activation.SIGMOID).build(41), 2);
-        Network mixed = HvpNets.withRandomBias(Network.builder(3).dense(4, Activation.TANH).residual(1, Activation.SIGMOID)
+    static Stream<TestNets.Case> tinyCases() {
+        Network dense = TestNets.withRandomBias(Network.builder(3).dense(5, Activation.TANH).dense(2, Activation.SIGMOID).build(41), 2);
+        Network mixed = TestNets.withRandomBias(Network.builder(3).dense(4, Activation.TANH).residual(1, Activation.SIGMOID)
                 .dropout(0.3f).dense(3, Activation.IDENTITY).build(43), 3);
         return Stream.of(
-                new HvpNets.Case("tiny dense, sigmoid output, mse", dense, HvpNets.regression(dense, 4, 8), Loss.MSE),
-                new HvpNets.Case("tiny residual + dropout, mse", mixed, HvpNets.regression(mixed, 5, 9), Loss.MSE),
-                new HvpNets.Case("tiny residual + dropout, softmax-ce", mixed, HvpNets.classification(mixed, 5, 10),
+                new TestNets.Case("tiny dense, sigmoid output, mse", dense, TestNets.regression(dense, 4, 8), Loss.MSE),
+                new TestNets.Case("tiny residual + dropout, mse", mixed, TestNets.regression(mixed, 5, 9), Loss.MSE),
+                new TestNets.Case("tiny residual + dropout, softmax-ce", mixed, TestNets.classification(mixed, 5, 10),
                         Loss.SOFTMAX_CROSS_ENTROPY));
     }
 
@@ -152,24 +154,24 @@ class HessianVectorTest {
      */
     @ParameterizedTest
     @MethodSource("tinyCases")
-    void gaussNewtonIsJTransposeHJAndPositiveSemiDefinite(HvpNets.Case c) {
-        HvpReference ref = new HvpReference(c.net());
+    void gaussNewtonIsJTransposeHJAndPositiveSemiDefinite(TestNets.Case c) {
+        DoubleReference ref = new DoubleReference(c.net());
         assertTrue(ref.size <= 60, "a tiny network: " + ref.size + " parameters");
         double[] theta = ref.flatten(c.net());
         double[][] g = ref.gaussNewtonMatrix(theta, c.data(), c.loss());
         for (int seed = 0; seed < 5; seed++) {
-            Gradients vg = HvpNets.direction(c.net(), 100 + seed);
+            Gradients vg = TestNets.direction(c.net(), 100 + seed);
             double[] v = ref.flatten(vg);
             double[] expected = new double[ref.size];
             for (int p = 0; p < ref.size; p++) {
-                expected[p] = HvpReference.dot(g[p], v);
+                expected[p] = DoubleReference.dot(g[p], v);
             }
             double[] viaRop = ref.product(theta, c.data(), c.loss(), v, true);
-            assertTrue(HvpReference.relativeError(viaRop, expected) < 1e-12, c + ": reference R-op G·v vs explicit J^T H J v");
+            assertTrue(DoubleReference.relativeError(viaRop, expected) < 1e-12, c + ": reference R-op G·v vs explicit J^T H J v");
             double[] got = floatProduct(c, vg, Curvature.GAUSS_NEWTON);
-            double err = HvpReference.relativeError(got, expected);
+            double err = DoubleReference.relativeError(got, expected);
             assertTrue(err < 2e-6, c + ": |Gv_float - (J^T H J) v| / |(J^T H J) v| = " + err);
-            assertTrue(HvpReference.dot(v, got) > 0, c + ": v·Gv = " + HvpReference.dot(v, got));
+            assertTrue(DoubleReference.dot(v, got) > 0, c + ": v·Gv = " + DoubleReference.dot(v, got));
         }
         double trace = 0;
         for (int p = 0; p < ref.size; p++) {
@@ -214,7 +216,7 @@ class HessianVectorTest {
     /** The gradient and loss from a product run are those of a plain gradient run, bit for bit. */
     @ParameterizedTest
     @MethodSource("cases")
-    void gradientFromProductRunIsThePlainGradient(HvpNets.Case c) {
+    void gradientFromProductRunIsThePlainGradient(TestNets.Case c) {
         Network net = c.net();
         var plan = Planners.parse("sqrt").plan(net.depth());
         Gradients plain = Gradients.zerosLike(net);
@@ -226,7 +228,7 @@ class HessianVectorTest {
             for (Curvature k : Curvature.values()) {
                 Gradients g = Gradients.zerosLike(net);
                 Gradients hv = Gradients.zerosLike(net);
-                double loss = ex.hessianVector(c.data(), c.loss(), HvpNets.direction(net, 5), g, hv, k);
+                double loss = ex.hessianVector(c.data(), c.loss(), TestNets.direction(net, 5), g, hv, k);
                 assertEquals(Double.doubleToRawLongBits(plainLoss), Double.doubleToRawLongBits(loss), c + ": loss");
                 for (int l = 1; l <= net.depth(); l++) {
                     assertArrayEquals(HvpPlanEquivalenceTest.bits(plain.weights(l)), HvpPlanEquivalenceTest.bits(g.weights(l)), c + " W" + l);
@@ -243,9 +245,9 @@ class HessianVectorTest {
     /** H·v is linear in v: H·(2v) = 2·(H·v) exactly (scaling by 2 is exact in float, and so is every step after). */
     @Test
     void productIsLinearInTheDirection() {
-        HvpNets.Case c = HvpNets.mixedSoftmax(6);
-        Gradients v = HvpNets.direction(c.net(), 9);
-        Gradients v2 = HvpNets.direction(c.net(), 9);
+        TestNets.Case c = TestNets.mixedSoftmax(6);
+        Gradients v = TestNets.direction(c.net(), 9);
+        Gradients v2 = TestNets.direction(c.net(), 9);
         Directions.scale(2f, v2);
         for (Curvature k : Curvature.values()) {
             double[] a = floatProduct(c, v, k);
@@ -258,10 +260,10 @@ class HessianVectorTest {
 
     @Test
     void plainExecutorRefusesProductsAndArgumentsAreChecked() {
-        HvpNets.Case c = HvpNets.mixedMse(4);
+        TestNets.Case c = TestNets.mixedMse(4);
         Network net = c.net();
         var plan = Planners.parse("full").plan(net.depth());
-        Gradients v = HvpNets.direction(net, 1);
+        Gradients v = TestNets.direction(net, 1);
         Gradients hv = Gradients.zerosLike(net);
         try (Executor ex = new Executor(net, plan, 4)) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
@@ -274,7 +276,7 @@ class HessianVectorTest {
             IllegalArgumentException alias = assertThrows(IllegalArgumentException.class,
                     () -> ex.hessianVector(c.data(), c.loss(), v, null, v, Curvature.HESSIAN));
             assertTrue(alias.getMessage().contains("distinct"), alias.getMessage());
-            Network other = HvpNets.withRandomBias(Network.builder(6).dense(3, Activation.TANH).dense(4, Activation.IDENTITY).build(1), 1);
+            Network other = TestNets.withRandomBias(Network.builder(6).dense(3, Activation.TANH).dense(4, Activation.IDENTITY).build(1), 1);
             IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
                     () -> ex.hessianVector(c.data(), c.loss(), Gradients.zerosLike(other), null, hv, Curvature.HESSIAN));
             assertTrue(shape.getMessage().contains("direction"), shape.getMessage());

@@ -1,5 +1,6 @@
 package dev.checkprop.hvp;
 
+import dev.checkprop.reference.TestNets;
 import dev.checkprop.nn.Curvature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -55,19 +56,19 @@ class HvpCommandTest {
         return new Run(code, out.toString(), err.toString());
     }
 
-    private Path[] files(HvpNets.Case c) throws Exception {
+    private Path[] files(TestNets.Case c) throws Exception {
         Path model = dir.resolve("model.safetensors");
         Path data = dir.resolve("data.safetensors");
         Path vec = dir.resolve("v.safetensors");
         ModelFile.save(c.net(), model);
         ModelFile.saveData(c.data(), data);
-        DirectionFile.toSafeTensors(c.net(), HvpNets.direction(c.net(), 4), Map.of()).write(vec);
+        DirectionFile.toSafeTensors(c.net(), TestNets.direction(c.net(), 4), Map.of()).write(vec);
         return new Path[] {model, data, vec};
     }
 
     @Test
     void writesTheExecutorsProductUnderTheModelsTensorNames() throws Exception {
-        HvpNets.Case c = HvpNets.mixedSoftmax(9);
+        TestNets.Case c = TestNets.mixedSoftmax(9);
         Path[] f = files(c);
         for (boolean gn : new boolean[] {false, true}) {
             Path out = dir.resolve("hv" + gn + ".safetensors");
@@ -112,7 +113,7 @@ class HvpCommandTest {
     /** {@code --plan budget:BYTES} plans for (a, R{a}) pairs: half the pairs' full storage forces recomputation. */
     @Test
     void budgetPlansCountPairs() throws Exception {
-        HvpNets.Case c = HvpNets.mixedMse(16);
+        TestNets.Case c = TestNets.mixedMse(16);
         Path[] f = files(c);
         long pairs = dev.checkprop.memory.MemoryModel.chain(c.net(), 16, dev.checkprop.nn.StateModel.Mode.CURVATURE, dev.checkprop.memory.ArrayLayout.current().heapFootprint()).totalBytes();
         Path report = dir.resolve("budget.json");
@@ -128,13 +129,13 @@ class HvpCommandTest {
 
     @Test
     void badVectorsAreOneLineErrorsNamingTheTensor() throws Exception {
-        HvpNets.Case c = HvpNets.mixedMse(4);
+        TestNets.Case c = TestNets.mixedMse(4);
         Path[] f = files(c);
         Network net = c.net();
         Path bad = dir.resolve("bad.safetensors");
         // layers.1 is the first residual block, [8, 8]: give it the wrong shape.
         SafeTensors.Builder b = SafeTensors.builder();
-        Gradients v = HvpNets.direction(net, 1);
+        Gradients v = TestNets.direction(net, 1);
         for (int l = 1; l <= net.depth(); l++) {
             if (!net.layer(l).hasParameters()) {
                 continue;
@@ -166,7 +167,7 @@ class HvpCommandTest {
         assertTrue(e.getMessage().contains("unexpected tensor layers.3.weight"), e.getMessage());
 
         Path nan = dir.resolve("nan.safetensors");
-        Gradients withNan = HvpNets.direction(net, 1);
+        Gradients withNan = TestNets.direction(net, 1);
         withNan.bias(2)[3] = Float.NaN;
         DirectionFile.toSafeTensors(net, withNan, Map.of()).write(nan);
         e = assertThrows(SafeTensorsException.class, () -> DirectionFile.read(nan, net));
@@ -184,8 +185,8 @@ class HvpCommandTest {
 
     @Test
     void directionFilesRoundTrip() throws Exception {
-        HvpNets.Case c = HvpNets.mixedSoftmax(3);
-        Gradients v = HvpNets.direction(c.net(), 12);
+        TestNets.Case c = TestNets.mixedSoftmax(3);
+        Gradients v = TestNets.direction(c.net(), 12);
         Path p = dir.resolve("rt.safetensors");
         DirectionFile.toSafeTensors(c.net(), v, Map.of("note", "x")).write(p);
         Gradients back = DirectionFile.read(p, c.net());

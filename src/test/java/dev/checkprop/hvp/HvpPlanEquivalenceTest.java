@@ -1,5 +1,6 @@
 package dev.checkprop.hvp;
 
+import dev.checkprop.reference.TestNets;
 import dev.checkprop.nn.Curvature;
 import dev.checkprop.exec.Executor;
 import dev.checkprop.exec.RunStats;
@@ -46,20 +47,20 @@ class HvpPlanEquivalenceTest {
         return b;
     }
 
-    static Stream<HvpNets.Case> cases() {
-        List<HvpNets.Case> c = new ArrayList<>();
+    static Stream<TestNets.Case> cases() {
+        List<TestNets.Case> c = new ArrayList<>();
         for (Activation f : Activation.values()) {
-            c.add(HvpNets.dense(f, Activation.TANH, 6));
+            c.add(TestNets.dense(f, Activation.TANH, 6));
         }
-        c.add(HvpNets.mixedMse(7));
-        c.add(HvpNets.mixedSoftmax(19));
+        c.add(TestNets.mixedMse(7));
+        c.add(TestNets.mixedSoftmax(19));
         return c.stream();
     }
 
     private record Result(double loss, Gradients gradient, Gradients product, RunStats run) {
     }
 
-    private static Result run(HvpNets.Case c, Plan plan, DenseKernels k, int threads, Curvature curvature) {
+    private static Result run(TestNets.Case c, Plan plan, DenseKernels k, int threads, Curvature curvature) {
         Network net = c.net();
         Gradients g = Gradients.zerosLike(net);
         Gradients hv = Gradients.zerosLike(net);
@@ -72,8 +73,8 @@ class HvpPlanEquivalenceTest {
         try (Executor ex = Executor.forHessianProducts(net, plan, c.data().size(), k, threads)) {
             ex.setStep(3);
             // Twice: the second run reuses the pools, the R twins and the workers.
-            ex.hessianVector(c.data(), c.loss(), HvpNets.direction(net, 77), g, hv, curvature);
-            double loss = ex.hessianVector(c.data(), c.loss(), HvpNets.direction(net, 77), g, hv, curvature);
+            ex.hessianVector(c.data(), c.loss(), TestNets.direction(net, 77), g, hv, curvature);
+            double loss = ex.hessianVector(c.data(), c.loss(), TestNets.direction(net, 77), g, hv, curvature);
             return new Result(loss, g, hv, ex.lastRun());
         }
     }
@@ -90,7 +91,7 @@ class HvpPlanEquivalenceTest {
 
     @ParameterizedTest
     @MethodSource("cases")
-    void everyPlanGivesTheProductsOfFullStorage(HvpNets.Case c) {
+    void everyPlanGivesTheProductsOfFullStorage(TestNets.Case c) {
         int depth = c.net().depth();
         for (Curvature k : Curvature.values()) {
             Result full = run(c, Planners.parse("full").plan(depth), Kernels.scalar(), 1, k);
@@ -109,7 +110,7 @@ class HvpPlanEquivalenceTest {
 
     @ParameterizedTest
     @MethodSource("cases")
-    void everyThreadCountAndKernelPathGivesTheSameBits(HvpNets.Case c) {
+    void everyThreadCountAndKernelPathGivesTheSameBits(TestNets.Case c) {
         int depth = c.net().depth();
         DenseKernels[] paths = Kernels.vector().isPresent()
                 ? new DenseKernels[] {Kernels.scalar(), Kernels.vector().get()} : new DenseKernels[] {Kernels.scalar()};
@@ -128,7 +129,7 @@ class HvpPlanEquivalenceTest {
     @Test
     void threadsSplitWideBatchesWithoutChangingBits() {
         for (int batch : new int[] {37, 70}) {
-            HvpNets.Case c = HvpNets.mixedSoftmax(batch);
+            TestNets.Case c = TestNets.mixedSoftmax(batch);
             Result one = run(c, Planners.parse("sqrt").plan(c.net().depth()), Kernels.get(), 1, Curvature.HESSIAN);
             Result two = run(c, Planners.parse("sqrt").plan(c.net().depth()), Kernels.get(), 2, Curvature.HESSIAN);
             Result four = run(c, Planners.parse("optimal:4").plan(c.net().depth()), Kernels.get(), 4, Curvature.HESSIAN);
@@ -140,7 +141,7 @@ class HvpPlanEquivalenceTest {
     /** A state is the pair (a, R{a}): the executor's live bytes double, and HvpMemory's chain says so. */
     @Test
     void statesCostTwiceTheBytesOfAnActivation() throws Exception {
-        HvpNets.Case c = HvpNets.mixedMse(8);
+        TestNets.Case c = TestNets.mixedMse(8);
         Network net = c.net();
         Plan plan = Planners.parse("binomial:3").plan(net.depth());
         long plainPeak;
@@ -149,7 +150,7 @@ class HvpPlanEquivalenceTest {
             plainPeak = ex.lastRun().peakActivationBytes();
         }
         try (Executor ex = Executor.forHessianProducts(net, plan, 8, Kernels.get(), 1)) {
-            ex.hessianVector(c.data(), c.loss(), HvpNets.direction(net, 1), null, Gradients.zerosLike(net), Curvature.HESSIAN);
+            ex.hessianVector(c.data(), c.loss(), TestNets.direction(net, 1), null, Gradients.zerosLike(net), Curvature.HESSIAN);
             assertEquals(2 * plainPeak, ex.lastRun().peakActivationBytes());
             ex.gradient(c.data(), c.loss(), Gradients.zerosLike(net));
             assertEquals(plainPeak, ex.lastRun().peakActivationBytes(), "a plain gradient on a Hessian-mode executor");
@@ -181,7 +182,7 @@ class HvpPlanEquivalenceTest {
      */
     @Test
     void budgetPlansCountEachStateAsAPair() {
-        HvpNets.Case c = HvpNets.mixedSoftmax(16);
+        TestNets.Case c = TestNets.mixedSoftmax(16);
         Network net = c.net();
         ArrayLayout layout = ArrayLayout.current();
         long plainFullStorage = MemoryModel.chain(net, 16, StateModel.Mode.GRADIENT, layout).totalBytes();
