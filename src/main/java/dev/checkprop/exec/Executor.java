@@ -13,11 +13,7 @@ import dev.checkprop.nn.StateModel;
 import dev.checkprop.plan.Plan;
 import dev.checkprop.plan.Simulation;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -68,22 +64,9 @@ public final class Executor implements AutoCloseable {
     private final DenseKernels kernels;
     private final int depth;
     private final ConfinementGuard guard = new ConfinementGuard();
-    private final Simulation simulation;
     private final boolean curvatureMode;
-
-    /** The state buffers and, in curvature mode, their twins. */
-    private final float[][] states;
-    private final float[][] rStates;
-    /** Per layer l: the buffer currently holding its state, or null; and its twin. */
-    private final float[][] holder;
-    private final float[][] rHolder;
-    /** Per layer l: its class's scratch arrays. */
-    private final float[][][] scratchOf;
-    private final float[] inputUnitMajor;
-    private float[] flow;
-    private float[] flowNext;
-    private float[] rFlow;
-    private float[] rFlowNext;
+    private final StateStore store;
+    private final Workspace space;
 
     private final WorkerPool workers;
     private final Context ctx;
@@ -92,12 +75,6 @@ public final class Executor implements AutoCloseable {
     private long step;
     private ExecutionListener listener;
 
-    private final int[] evaluations;
-    private long forwardEvaluations;
-    private int liveStates;
-    private int peakLiveStates;
-    private long liveBytes;
-    private long peakBytes;
     private long forwardNanos;
     private long lossNanos;
     private long backwardNanos;
@@ -150,7 +127,6 @@ public final class Executor implements AutoCloseable {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
-        this.simulation = Simulation.of(plan, StateModel.floats(net, batchSize), f -> 4L * f * mode.arrays());
         // Before this executor allocates anything, so that the warm-up's buffers are garbage by then.
         WarmUp.compile(net, batchSize, kernels, threads);
         this.net = net;
@@ -160,38 +136,8 @@ public final class Executor implements AutoCloseable {
         this.depth = net.depth();
         this.curvatureMode = mode == StateModel.Mode.CURVATURE;
 
-        states = new float[simulation.buffers()][];
-        rStates = curvatureMode ? new float[simulation.buffers()][] : null;
-        for (int b = 0; b < states.length; b++) {
-            states[b] = new float[Math.toIntExact(simulation.bufferSize(b))];
-            if (curvatureMode) {
-                rStates[b] = new float[states[b].length];
-            }
-        }
-        holder = new float[depth + 1][];
-        rHolder = curvatureMode ? new float[depth + 1][] : null;
-        final long[] w = workspaceFloats(net, batchSize, mode);
-        inputUnitMajor = new float[Math.toIntExact(w[0])];
-        flow = new float[Math.toIntExact(w[1])];
-        flowNext = new float[flow.length];
-        if (curvatureMode) {
-            rFlow = new float[flow.length];
-            rFlowNext = new float[flow.length];
-        }
-        scratchOf = new float[depth + 1][][];
-        final Map<Class<?>, long[]> need = scratchNeeds(net, batchSize, mode);
-        final Map<Class<?>, float[][]> arrays = new IdentityHashMap<>();
-        for (Map.Entry<Class<?>, long[]> e : need.entrySet()) {
-            final float[][] a = new float[e.getValue().length][];
-            for (int k = 0; k < a.length; k++) {
-                a[k] = e.getValue()[k] > 0 ? new float[Math.toIntExact(e.getValue()[k])] : null;
-            }
-            arrays.put(e.getKey(), a);
-        }
-        for (int l = 1; l <= depth; l++) {
-            scratchOf[l] = arrays.get(net.layer(l).getClass());
-        }
-        evaluations = new int[depth + 1];
+        store = new StateStore(net, plan, batchSize, mode);
+        space = new Workspace(net, batchSize, mode);
         workers = new WorkerPool(threads, "checkprop-executor");
         int widest = 0;
         for (int l = 0; l <= depth; l++) {
@@ -201,39 +147,6 @@ public final class Executor implements AutoCloseable {
         final int sampleChunk = threads == 1 ? 1 << 24 : 16;
         ctx = new Context(kernels, workers, rowChunk, sampleChunk);
         belowCtx = new Context(kernels, workers, rowChunk, sampleChunk);
-    }
-
-    /**
-     * Answers the executor's own constant buffers for {@code net} and batches of {@code batch}, in
-     * floats: index 0 the input a<sup>0</sup> transposed, index 1 one buffer of the gradient flowing
-     * backward (there are two, and in curvature mode two more for its R-image; inference uses them as
-     * its ping-pong states, so they fit the widest state). The layers' scratch is {@link #scratchNeeds}.
-     */
-    public static long[] workspaceFloats(Network net, int batch, StateModel.Mode mode) {
-        int widest = StateModel.widestStateRows(net);
-        for (int l = 0; l <= net.depth(); l++) {
-            widest = Math.max(widest, net.width(l));
-        }
-        return new long[]{(long) net.inputWidth() * batch, (long) widest * batch};
-    }
-
-    /**
-     * Answers the scratch arrays an executor allocates: per layer class, the floats of each slot, the
-     * largest any layer of that class declares ({@link Layer#scratch}). Layers of one class share
-     * them, since layers run one at a time.
-     */
-    public static Map<Class<?>, long[]> scratchNeeds(Network net, int batch, StateModel.Mode mode) {
-        final Map<Class<?>, long[]> need = new IdentityHashMap<>();
-        for (Layer d : net.layers()) {
-            final long[] s = d.scratch(batch, mode == StateModel.Mode.CURVATURE);
-            final long[] cur = need.getOrDefault(d.getClass(), new long[0]);
-            final long[] merged = Arrays.copyOf(cur, Math.max(cur.length, s.length));
-            for (int k = 0; k < s.length; k++) {
-                merged[k] = Math.max(merged[k], s[k]);
-            }
-            need.put(d.getClass(), merged);
-        }
-        return need;
     }
 
     /**
@@ -266,7 +179,7 @@ public final class Executor implements AutoCloseable {
 
     /** Answers the simulation of the plan this executor's buffers follow. */
     public Simulation simulation() {
-        return simulation;
+        return store.simulation();
     }
 
     /** Answers the network this executor runs. */
@@ -317,39 +230,17 @@ public final class Executor implements AutoCloseable {
 
     /** Answers every state buffer (the arrays themselves, for memory accounting), and in curvature mode their twins after them. */
     public List<float[]> activationPool() {
-        final List<float[]> all = new ArrayList<>(Arrays.asList(states));
-        if (rStates != null) {
-            all.addAll(Arrays.asList(rStates));
-        }
-        return all;
+        return store.buffers();
     }
 
-    /** Answers the constant arrays besides the states: the input transposed, the gradient flow buffers, the layers' scratch. */
+    /** Answers the constant arrays besides the states ({@link Workspace}). */
     public List<float[]> workspace() {
-        final List<float[]> all = new ArrayList<>(List.of(inputUnitMajor, flow, flowNext));
-        if (curvatureMode) {
-            all.addAll(List.of(rFlow, rFlowNext));
-        }
-        final Map<float[][], Boolean> seen = new IdentityHashMap<>();
-        for (int l = 1; l <= depth; l++) {
-            if (seen.put(scratchOf[l], Boolean.TRUE) == null) {
-                for (float[] a : scratchOf[l]) {
-                    if (a != null) {
-                        all.add(a);
-                    }
-                }
-            }
-        }
-        return List.copyOf(all);
+        return space.arrays();
     }
 
     /** Answers the payload bytes of the state buffers (twins included): what this plan costs, whatever is live. */
     public long poolPayloadBytes() {
-        long b = 0;
-        for (float[] buf : states) {
-            b += 4L * buf.length;
-        }
-        return curvatureMode ? 2 * b : b;
+        return store.payloadBytes();
     }
 
     /**
@@ -388,8 +279,7 @@ public final class Executor implements AutoCloseable {
     public double gradient(Batch data, Loss loss, Gradients out) {
         guard.enter("gradient");
         try {
-            checkShapes(data, loss);
-            checkShaped("gradients", out);
+            CallChecks.gradientCall(net, batch, data, loss, out);
             return NonFiniteCheck.check(net, data, loss, run(data, loss, out, null, null, null), out, null, this);
         } finally {
             guard.exit();
@@ -423,19 +313,7 @@ public final class Executor implements AutoCloseable {
                         + " to compute Hessian-vector products");
             }
             Objects.requireNonNull(curvature, "curvature");
-            checkShapes(data, loss);
-            checkShaped("the product", outProduct);
-            checkShaped("the direction v", v);
-            if (outGradient != null) {
-                checkShaped("the gradient", outGradient);
-            }
-            for (int l = 1; l <= depth; l++) {
-                if (net.layer(l).hasParameters() && (shares(v, outProduct, l) || (outGradient != null
-                        && (shares(v, outGradient, l) || shares(outGradient, outProduct, l))))) {
-                    throw new IllegalArgumentException("the direction v, the gradient and the product must be distinct arrays"
-                            + " (layer " + l + " shares one)");
-                }
-            }
+            CallChecks.curvatureCall(net, batch, data, loss, v, outGradient, outProduct);
             return NonFiniteCheck.check(net, data, loss, run(data, loss, outGradient, curvature, v, outProduct),
                     outGradient, outProduct, this);
         } finally {
@@ -476,10 +354,10 @@ public final class Executor implements AutoCloseable {
      */
     private float[] inference(Batch data, int upTo, int checkFinite) {
         final int n = data.size();
-        DenseKernels.transpose(n, net.inputWidth(), data.inputs(), inputUnitMajor);
-        float[] in = inputUnitMajor;
-        float[] cur = flow;
-        float[] other = flowNext;
+        DenseKernels.transpose(n, net.inputWidth(), data.inputs(), space.input);
+        float[] in = space.input;
+        float[] cur = space.flow;
+        float[] other = space.flowNext;
         for (int l = 1; l <= upTo; l++) {
             final Layer layer = net.layer(l);
             setCommon(ctx, l, n, false);
@@ -525,35 +403,6 @@ public final class Executor implements AutoCloseable {
         return acc == 0f;
     }
 
-    private static boolean shares(Gradients a, Gradients b, int l) {
-        return a.weights(l) == b.weights(l) || a.bias(l) == b.bias(l);
-    }
-
-    private void checkShaped(String what, Gradients g) {
-        final boolean plural = what.equals("gradients");
-        if (g.depth() != depth) {
-            throw new IllegalArgumentException(what + (plural ? " are" : " is") + " for " + g.depth()
-                    + " layers, the network has " + depth);
-        }
-        for (int l = 1; l <= depth; l++) {
-            if (g.weights(l).length != net.layer(l).weights().length || g.bias(l).length != net.layer(l).bias().length) {
-                throw new IllegalArgumentException(plural ? "gradients of layer " + l + " are not shaped like its parameters"
-                        : what + ": layer " + l + " is not shaped like its parameters");
-            }
-        }
-    }
-
-    private void checkShapes(Batch data, Loss loss) {
-        if (data.size() > batch) {
-            throw new IllegalArgumentException("batch has " + data.size() + " samples but the executor was sized for at most " + batch);
-        }
-        if (data.inputWidth() != net.inputWidth()) {
-            throw new IllegalArgumentException("x has width " + data.inputWidth() + " but the network's input a^0 has width "
-                    + net.inputWidth());
-        }
-        loss.checkCompatible(net, data);
-    }
-
     /**
      * The interpreter: runs the plan's actions in order. {@code curvature} non-null makes it the
      * curvature pass (tangent methods, R-twins); {@code out} is null only in a curvature pass that skips the gradient.
@@ -562,7 +411,7 @@ public final class Executor implements AutoCloseable {
         resetCounters();
         final int n = data.size();
         final boolean r = curvature != null;
-        DenseKernels.transpose(n, net.inputWidth(), data.inputs(), inputUnitMajor);
+        DenseKernels.transpose(n, net.inputWidth(), data.inputs(), space.input);
         int position = -1;
         boolean headDone = false;
         // One clock read per action (~20 ns against the tens of microseconds of a layer).
@@ -576,12 +425,13 @@ public final class Executor implements AutoCloseable {
                     forwardNanos += now - clock;
                     clock = now;
                 }
-                case DROP -> release(l, n, r);
+                case DROP -> store.release(l, n, r);
                 case LOSS -> {
-                    requireLive(depth, i);
-                    lastLoss = loss.lossAndGradient(holder[depth], net.outputWidth(), data, flow);
+                    store.requireLive(depth, i);
+                    lastLoss = loss.lossAndGradient(store.holder[depth], net.outputWidth(), data, space.flow);
                     if (r) {
-                        LossCurvature.rGradient(loss, holder[depth], rHolder[depth], net.outputWidth(), data, rFlow);
+                        LossCurvature.rGradient(loss, store.holder[depth], store.rHolder[depth], net.outputWidth(), data,
+                                space.rFlow);
                     }
                     position = depth;
                     final long now = System.nanoTime();
@@ -593,9 +443,9 @@ public final class Executor implements AutoCloseable {
                         throw new IllegalStateException("action #" + i + ": backward through layer " + l
                                 + " but the backward pass is at layer " + position);
                     }
-                    requireLive(l, i);
+                    store.requireLive(l, i);
                     if (l > 1) {
-                        requireLive(l - 1, i);
+                        store.requireLive(l - 1, i);
                     }
                     headDone = backward(l, data, out, curvature, v, product, headDone);
                     position = l - 1;
@@ -605,32 +455,15 @@ public final class Executor implements AutoCloseable {
                 }
             }
             if (listener != null && listener.wantsAction(i)) {
-                listener.afterAction(i, liveArrays());
+                listener.afterAction(i, store.live());
             }
         }
-        if (position != 0 || liveStates != 0) {
+        if (position != 0 || store.liveStates != 0) {
             throw new IllegalStateException("plan " + plan.name() + " ended with the backward pass at layer "
-                    + position + " and " + liveStates + " states live");
+                    + position + " and " + store.liveStates + " states live");
         }
         ran = true;
         return lastLoss;
-    }
-
-    private List<float[]> liveArrays() {
-        final List<float[]> live = new ArrayList<>();
-        for (int k = 1; k <= depth; k++) {
-            if (holder[k] != null) {
-                live.add(holder[k]);
-            }
-        }
-        if (rHolder != null) {
-            for (int k = 1; k <= depth; k++) {
-                if (rHolder[k] != null) {
-                    live.add(rHolder[k]);
-                }
-            }
-        }
-        return live;
     }
 
     private void setCommon(Context c, int l, int n, boolean training) {
@@ -640,63 +473,25 @@ public final class Executor implements AutoCloseable {
         c.n = n;
         c.step = step;
         c.training = training;
-        c.scratch = scratchOf[l];
+        c.scratch = space.scratchOf[l];
         c.listener = listener;
     }
 
     private void forward(int action, int l, int n, Curvature curvature, Gradients v) {
-        final float[] in = l == 1 ? inputUnitMajor : holder[l - 1];
-        if (in == null) {
-            throw new IllegalStateException("forward through layer " + l + " needs a" + (l - 1) + ", which is not live");
-        }
-        if (holder[l] != null) {
-            throw new IllegalStateException("a" + l + " is already live");
-        }
-        final int b = simulation.bufferOf(action);
+        final int b = store.take(action, l, n, curvature != null);
         final Layer layer = net.layer(l);
         setCommon(ctx, l, n, true);
-        ctx.input = in;
-        ctx.output = states[b];
-        holder[l] = states[b];
+        ctx.input = l == 1 ? space.input : store.holder[l - 1];
+        ctx.output = store.holder[l];
         if (curvature == null) {
             layer.forward(ctx);
         } else {
             ctx.curvature = curvature;
-            ctx.rInput = l == 1 ? null : rHolder[l - 1];
-            ctx.rOutput = rStates[b];
+            ctx.rInput = l == 1 ? null : store.rHolder[l - 1];
+            ctx.rOutput = store.rHolder[l];
             ctx.directionWeights = v.weights(l);
             ctx.directionBias = v.bias(l);
-            rHolder[l] = rStates[b];
             layer.forwardWithTangent(ctx);
-        }
-        evaluations[l]++;
-        forwardEvaluations++;
-        liveStates++;
-        liveBytes += stateBytes(l, n, curvature != null);
-        peakLiveStates = Math.max(peakLiveStates, liveStates);
-        peakBytes = Math.max(peakBytes, liveBytes);
-    }
-
-    private void release(int l, int n, boolean r) {
-        if (holder[l] == null) {
-            throw new IllegalStateException("drop of a" + l + ", which is not live");
-        }
-        holder[l] = null;
-        if (rHolder != null) {
-            rHolder[l] = null;
-        }
-        liveStates--;
-        liveBytes -= stateBytes(l, n, r);
-    }
-
-    /** Payload bytes of layer l's state in this run: a<sup>l</sup> and its tape, twice in a curvature run. */
-    private long stateBytes(int l, int n, boolean r) {
-        return (r ? 8L : 4L) * StateModel.floats(net.layer(l), n);
-    }
-
-    private void requireLive(int l, int action) {
-        if (holder[l] == null) {
-            throw new IllegalStateException("action #" + action + " needs a" + l + ", which is not live");
         }
     }
 
@@ -706,11 +501,11 @@ public final class Executor implements AutoCloseable {
         final Layer layer = net.layer(l);
         final int n = data.size();
         setCommon(ctx, l, n, true);
-        ctx.input = l == 1 ? inputUnitMajor : holder[l - 1];
+        ctx.input = l == 1 ? space.input : store.holder[l - 1];
         ctx.inputBySamples = l == 1 ? data.inputs() : null;
-        ctx.output = holder[l];
-        ctx.gradOutput = flow;
-        ctx.gradInput = l > 1 ? flowNext : null;
+        ctx.output = store.holder[l];
+        ctx.gradOutput = space.flow;
+        ctx.gradInput = l > 1 ? space.flowNext : null;
         if (out != null) {
             ctx.weightGradient = out.weights(l);
             ctx.biasGradient = out.bias(l);
@@ -722,8 +517,8 @@ public final class Executor implements AutoCloseable {
             final Layer below = l > 1 ? net.layer(l - 1) : null;
             if (below != null && layer.finishesInputRows() && below.hasGradientHead()) {
                 setCommon(belowCtx, l - 1, n, true);
-                belowCtx.output = holder[l - 1];
-                belowCtx.gradOutput = flowNext;
+                belowCtx.output = store.holder[l - 1];
+                belowCtx.gradOutput = space.flowNext;
                 belowCtx.biasGradient = out.bias(l - 1);
                 ctx.below = belowCtx;
                 fused = true;
@@ -731,10 +526,10 @@ public final class Executor implements AutoCloseable {
             layer.backward(ctx);
         } else {
             ctx.curvature = curvature;
-            ctx.rInput = l == 1 ? null : rHolder[l - 1];
-            ctx.rOutput = rHolder[l];
-            ctx.rGradOutput = rFlow;
-            ctx.rGradInput = l > 1 ? rFlowNext : null;
+            ctx.rInput = l == 1 ? null : store.rHolder[l - 1];
+            ctx.rOutput = store.rHolder[l];
+            ctx.rGradOutput = space.rFlow;
+            ctx.rGradInput = l > 1 ? space.rFlowNext : null;
             ctx.directionWeights = v.weights(l);
             ctx.directionBias = v.bias(l);
             ctx.productWeights = product.weights(l);
@@ -742,34 +537,18 @@ public final class Executor implements AutoCloseable {
             layer.backwardWithTangent(ctx);
         }
         if (l > 1) {
-            final float[] t = flow;
-            flow = flowNext;
-            flowNext = t;
-            if (curvature != null) {
-                final float[] rt = rFlow;
-                rFlow = rFlowNext;
-                rFlowNext = rt;
-            }
+            space.swapFlows(curvature != null);
         }
         return fused;
     }
 
     private void resetCounters() {
-        Arrays.fill(evaluations, 0);
-        forwardEvaluations = 0;
+        store.reset();
         ctx.recomputations = 0;
-        liveStates = 0;
-        peakLiveStates = 0;
-        liveBytes = 0;
-        peakBytes = 0;
         forwardNanos = 0;
         lossNanos = 0;
         backwardNanos = 0;
         ran = false;
-        Arrays.fill(holder, null);
-        if (rHolder != null) {
-            Arrays.fill(rHolder, null);
-        }
     }
 
     /**
@@ -781,7 +560,7 @@ public final class Executor implements AutoCloseable {
         if (!ran) {
             throw new IllegalStateException("no gradient has been computed yet");
         }
-        return new RunStats(lastLoss, forwardEvaluations, peakLiveStates, peakBytes, evaluations.clone(),
+        return new RunStats(lastLoss, store.forwardEvaluations, store.peakLiveStates, store.peakBytes, store.evaluations.clone(),
                 ctx.recomputations, forwardNanos, lossNanos, backwardNanos);
     }
 
@@ -797,11 +576,11 @@ public final class Executor implements AutoCloseable {
 
     /** Answers the forward evaluations of the last call, without allocating. */
     public long lastForwardEvaluations() {
-        return forwardEvaluations;
+        return store.forwardEvaluations;
     }
 
     /** Answers the peak state bytes (payload) of the last call, without allocating. */
     public long lastPeakActivationBytes() {
-        return peakBytes;
+        return store.peakBytes;
     }
 }

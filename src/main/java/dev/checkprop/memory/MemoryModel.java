@@ -1,6 +1,6 @@
 package dev.checkprop.memory;
 
-import dev.checkprop.exec.Executor;
+import dev.checkprop.exec.Workspace;
 import dev.checkprop.nn.Layer;
 import dev.checkprop.nn.Network;
 import dev.checkprop.nn.StateModel;
@@ -16,8 +16,8 @@ import java.util.Map;
  * of a gradient or curvature computation holds, with array sizes from the running VM
  * ({@link ArrayLayout}). State sizes come from {@link StateModel}, the plan's live bytes and the
  * buffers the executor allocates from the same {@link Simulation} the executor follows, and the
- * workspace from the executor's and the layers' own declarations ({@link Executor#workspaceFloats},
- * {@link Executor#scratchNeeds}): nothing here is a second copy of what an executor does, so a
+ * workspace from the executor's and the layers' own declarations ({@link Workspace#floats},
+ * {@link Workspace#scratchNeeds}): nothing here is a second copy of what an executor does, so a
  * measurement that agrees with it confirms that the executor holds what the plan says, no more.
  */
 public final class MemoryModel {
@@ -117,9 +117,9 @@ public final class MemoryModel {
      * gradient flowing backward (two, four with their R-images) and the layers' scratch.
      */
     public static long workspaceBytes(Network net, int batch, StateModel.Mode mode, ArrayLayout layout) {
-        final long[] w = Executor.workspaceFloats(net, batch, mode);
-        long b = layout.floatArray(w[0]) + 2L * mode.arrays() * layout.floatArray(w[1]);
-        for (long[] slots : Executor.scratchNeeds(net, batch, mode).values()) {
+        final long[] w = Workspace.floats(net, batch);
+        long b = layout.floatArray(w[0]) + Workspace.flowBuffers(mode) * layout.floatArray(w[1]);
+        for (long[] slots : Workspace.scratchNeeds(net, batch, mode).values()) {
             for (long f : slots) {
                 if (f > 0) {
                     b += layout.floatArray(f);
