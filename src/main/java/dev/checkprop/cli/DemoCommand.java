@@ -80,7 +80,8 @@ final class DemoCommand implements Callable<Integer> {
         Gradients reference = null;
         double fullSeconds = Double.NaN;
         for (String spec : plans) {
-            Plan p = Planners.parse(spec).plan(layers);
+            // budget: and auto are planned for this network and batch, like every other command's --plan.
+            Plan p = dev.checkprop.select.PlanSelection.select(spec, net, batch).plan();
             try {
                 dev.checkprop.memory.HeapBudget.check(p.name(), dev.checkprop.memory.MemoryModel.predict(net, p, batch, false,
                         new long[0], dev.checkprop.memory.ArrayLayout.current().heapFootprint()));
