@@ -113,7 +113,8 @@ public final class Executor implements AutoCloseable {
      * {@link StateModel.Mode#CURVATURE}), plus two R{&part;L/&part;a} buffers and the layers' tangent
      * scratch. {@link #gradient} still works and gives the same bits as on a plain executor.
      *
-     * @throws UnsupportedOperationException if a layer has no R-operator
+     * @throws UnsupportedOperationException if a layer has no R-operator (does not override both tangent
+     *                                       methods), before anything is allocated
      */
     public static Executor forHessianProducts(Network net, Plan plan, int batchSize, DenseKernels kernels, int threads) {
         return new Executor(net, plan, batchSize, kernels, threads, StateModel.Mode.CURVATURE);
@@ -126,6 +127,9 @@ public final class Executor implements AutoCloseable {
         }
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        }
+        if (mode == StateModel.Mode.CURVATURE) {
+            requireTangents(net);
         }
         // Before this executor allocates anything, so that the warm-up's buffers are garbage by then.
         WarmUp.compile(net, batchSize, kernels, threads);
@@ -147,6 +151,24 @@ public final class Executor implements AutoCloseable {
         final int sampleChunk = threads == 1 ? 1 << 24 : 16;
         ctx = new Context(kernels, workers, rowChunk, sampleChunk);
         belowCtx = new Context(kernels, workers, rowChunk, sampleChunk);
+    }
+
+    /** Refuses, before anything is allocated, a network with a layer that does not implement both tangent methods. */
+    private static void requireTangents(Network net) {
+        for (int l = 1; l <= net.depth(); l++) {
+            final Layer layer = net.layer(l);
+            for (String m : new String[] {"forwardWithTangent", "backwardWithTangent"}) {
+                try {
+                    if (layer.getClass().getMethod(m, dev.checkprop.nn.LayerContext.class).getDeclaringClass() == Layer.class) {
+                        throw new UnsupportedOperationException("layer " + l + " (" + layer.describe() + ", "
+                                + layer.getClass().getName() + ") has no R-operator (" + m
+                                + " is not implemented): curvature products cannot pass it");
+                    }
+                } catch (NoSuchMethodException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        }
     }
 
     /**
