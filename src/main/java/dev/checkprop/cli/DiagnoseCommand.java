@@ -26,7 +26,7 @@ final class DiagnoseCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "data safetensors file")
     Path data;
 
-    @Option(names = "--loss", required = true, description = "mse or softmax-ce")
+    @Option(names = "--loss", required = true, description = "mse, mse-mean (torch.nn.MSELoss) or softmax-ce")
     String loss;
 
     @Option(names = "--plan", defaultValue = "sqrt", description = "checkpoint plan (default: ${DEFAULT-VALUE}; the findings do not depend on it)")

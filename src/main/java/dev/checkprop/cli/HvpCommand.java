@@ -42,7 +42,7 @@ public final class HvpCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "data safetensors file (x, and y or labels)")
     Path data;
 
-    @Option(names = "--loss", required = true, description = "mse or softmax-ce")
+    @Option(names = "--loss", required = true, description = "mse, mse-mean (torch.nn.MSELoss) or softmax-ce")
     String loss;
 
     @Option(names = "--vector", required = true, description = "direction v: safetensors file with the model's tensor names")

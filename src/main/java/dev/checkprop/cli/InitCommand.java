@@ -48,7 +48,7 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "64", description = "samples of the random batch (default: ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--loss", defaultValue = "mse", description = "mse (writes y) or softmax-ce (writes labels)")
+    @Option(names = "--loss", defaultValue = "mse", description = "mse or mse-mean (writes y), or softmax-ce (writes labels)")
     String loss;
 
     @picocli.CommandLine.Spec
@@ -90,7 +90,7 @@ final class InitCommand implements Callable<Integer> {
                 x[i] = 2f * Seeds.uniform(seed, -11, i) - 1f;
             }
             Batch bt;
-            if (lossFn == Loss.MSE) {
+            if (lossFn != Loss.SOFTMAX_CROSS_ENTROPY) {
                 float[] y = new float[batch * output];
                 for (int i = 0; i < y.length; i++) {
                     y[i] = 2f * Seeds.uniform(seed, -12, i) - 1f;

@@ -35,7 +35,8 @@ import java.util.Set;
  *     in {@code __metadata__} as {@code loss}.</li>
  * </ul>
  * Reading is strict: a missing or unexpected tensor, a wrong dtype or shape, or a NaN or infinite
- * value is a {@link SafeTensorsException} naming the file and the tensor.
+ * value is a {@link SafeTensorsException} naming the file and the tensor. F16, BF16 and F64 tensors
+ * are read as F32 ({@link SafeTensors#readAsF32}); files are always written in F32.
  */
 public final class ModelFile {
 
@@ -94,7 +95,7 @@ public final class ModelFile {
     public static Network load(Path path) throws IOException {
         // The file's tensors are read straight into float arrays, which the layers adopt: the model
         // is held once, not as bytes and floats at the same time.
-        return fromSafeTensors(SafeTensors.read(path), path.toString(), true);
+        return fromSafeTensors(SafeTensors.readAsF32(path), path.toString(), true);
     }
 
     /**
@@ -243,7 +244,7 @@ public final class ModelFile {
      * @throws SafeTensorsException naming the file and the tensor at fault, or a NaN in x or y by row and column
      */
     public static Batch loadData(Path path, Loss loss) throws IOException {
-        return dataFromSafeTensors(SafeTensors.read(path), loss, path.toString(), true);
+        return dataFromSafeTensors(SafeTensors.readAsF32(path), loss, path.toString(), true);
     }
 
     /** Answers the batch a safetensors file holds; see {@link #loadData}. */
@@ -261,9 +262,9 @@ public final class ModelFile {
         int n = x.dim(0);
         float[] xv = adopt ? x.floatsShared() : x.toFloatArray();
         checkFinite(source, "x", xv, x.dim(1));
-        if (loss == Loss.MSE) {
+        if (loss != Loss.SOFTMAX_CROSS_ENTROPY) {
             if (!st.has("y")) {
-                throw new SafeTensorsException(source + ": missing tensor y: loss mse needs targets y [N, n_L]");
+                throw new SafeTensorsException(source + ": missing tensor y: loss " + loss.cliName() + " needs targets y [N, n_L]");
             }
             Tensor y = st.tensor("y");
             if (y.rank() != 2 || y.dim(0) != n) {

@@ -1,5 +1,7 @@
 package dev.checkprop.io;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -12,14 +14,20 @@ import java.util.Objects;
  * <p>Tensors of every {@link DType} can be read and written back unchanged; the typed getters
  * ({@link #toFloatArray()}, {@link #labelsAsInts()}) convert only the dtypes they name and throw
  * {@link SafeTensorsException} otherwise, since a wrong dtype means the file is not what the caller
- * expects. Dimensions are at most {@code 2^31-1} and a tensor holds less than 2 GiB of data.
+ * expects. Dimensions are at most {@code 2^31-1}. A tensor held as bytes holds less than 2 GiB of
+ * data; one read into floats ({@link SafeTensors#read(java.nio.file.Path)} for F32,
+ * {@link SafeTensors#readAsF32} for every floating-point dtype) at most {@value #MAX_FLOATS}
+ * elements, what one Java array can hold.
  */
 public final class Tensor {
 
     static final String IN_MEMORY = "<in-memory>";
 
     // The largest array HotSpot reliably allocates.
-    private static final long MAX_DATA_BYTES = Integer.MAX_VALUE - 8;
+    static final long MAX_DATA_BYTES = Integer.MAX_VALUE - 8;
+
+    /** Most elements of a tensor read into a float array: the largest array HotSpot reliably allocates. */
+    public static final int MAX_FLOATS = Integer.MAX_VALUE - 8;
 
     private final String name;
     private final DType dtype;
@@ -31,6 +39,8 @@ public final class Tensor {
      * model holds each value once rather than as bytes and floats at the same time. Null otherwise.
      */
     private final float[] floats;
+    /** The dtype the file stored the elements in: {@link #dtype} unless they were converted to F32 on load. */
+    private final DType storedAs;
     // Only for messages: the file the tensor came from.
     private final String source;
 
@@ -41,16 +51,26 @@ public final class Tensor {
         this.shape = shape;
         this.data = data;
         this.floats = null;
+        this.storedAs = dtype;
         this.source = source;
     }
 
     /** Trusted constructor for an F32 tensor whose elements were read straight into {@code floats}. */
     Tensor(String name, long[] shape, float[] floats, String source) {
+        this(name, shape, floats, source, DType.F32);
+    }
+
+    /**
+     * Trusted constructor for an F32 tensor whose elements were read straight into {@code floats},
+     * converted from {@code storedAs} (F32, F16, BF16 or F64).
+     */
+    Tensor(String name, long[] shape, float[] floats, String source, DType storedAs) {
         this.name = name;
         this.dtype = DType.F32;
         this.shape = shape;
         this.data = null;
         this.floats = floats;
+        this.storedAs = storedAs;
         this.source = source;
     }
 
@@ -98,6 +118,15 @@ public final class Tensor {
         return dtype;
     }
 
+    /**
+     * The element type in the file it was read from: {@link #dtype()}, except for a tensor that
+     * {@link SafeTensors#readAsF32} converted from F16, BF16 or F64 (whose {@code dtype()} is F32).
+     * Not part of {@link #equals}.
+     */
+    public DType storedAs() {
+        return storedAs;
+    }
+
     /** A copy of the shape; empty for a scalar. */
     public long[] shape() {
         return shape.clone();
@@ -118,27 +147,50 @@ public final class Tensor {
         return elementCount(shape);
     }
 
-    /** Size of the data in bytes. */
-    public int byteSize() {
-        return data != null ? data.length : floats.length * Float.BYTES;
+    /** Size of the data in bytes, as {@link #dtype()} (a tensor of floats may exceed 2 GiB). */
+    public long byteSize() {
+        return data != null ? data.length : (long) floats.length * Float.BYTES;
     }
 
-    /** A copy of the raw little-endian element bytes. */
+    /**
+     * A copy of the raw little-endian element bytes.
+     *
+     * @throws IllegalStateException for a tensor of floats of 2 GiB or more, which no byte array holds
+     */
     public byte[] rawData() {
         return data != null ? data.clone() : data();
     }
 
-    /** The elements of an {@link DType#F32} tensor, bit for bit (NaN payloads included). */
+    /**
+     * The elements as floats: those of an {@link DType#F32} tensor bit for bit (NaN payloads
+     * included); those of an {@link DType#F16} or {@link DType#BF16} tensor converted exactly
+     * (subnormals, signed zeros, infinities; NaN stays NaN); those of an {@link DType#F64} tensor
+     * rounded to the nearest float (see {@code FloatFormats}). NaN and infinite values are returned
+     * as they are: refusing them is the caller's policy.
+     *
+     * @throws SafeTensorsException for an integer or boolean dtype, or naming the flat index of a
+     *     finite F64 value beyond the float range
+     */
     public float[] toFloatArray() throws SafeTensorsException {
-        if (dtype != DType.F32) {
-            throw wrongDtype("F32");
+        if (dtype != DType.F32 && !FloatFormats.converts(dtype)) {
+            throw wrongDtype("F32, F16, BF16 or F64");
         }
         if (floats != null) {
             return floats.clone();
         }
-        float[] out = new float[data.length / Float.BYTES];
-        wrap().asFloatBuffer().get(out);
+        float[] out = new float[data.length / dtype.byteSize()];
+        int overflow = FloatFormats.decode(wrap(), dtype, out, 0, out.length);
+        if (overflow >= 0) {
+            throw f64Overflow(source, name, wrap().getDouble(overflow * Double.BYTES), overflow);
+        }
         return out;
+    }
+
+    /** The error for a finite F64 value that no float can hold. */
+    static SafeTensorsException f64Overflow(String source, String name, double value, long index) {
+        return new SafeTensorsException(String.format("%s: tensor %s (F64) value %s at flat index %d is beyond the F32 range"
+                + " (largest magnitude %s): it cannot be converted to F32", source, HeaderJson.quote(name), value, index,
+                Float.MAX_VALUE));
     }
 
     /**
@@ -182,26 +234,79 @@ public final class Tensor {
         if (data != null) {
             return data;
         }
+        if ((long) floats.length * Float.BYTES > MAX_DATA_BYTES) {
+            throw new IllegalStateException("tensor " + HeaderJson.quote(name) + " holds " + floats.length
+                    + " floats, more than a byte array can hold");
+        }
         ByteBuffer b = buffer(floats.length, DType.F32);
         b.asFloatBuffer().put(floats);
         return b.array();
     }
 
-    /** Equal when name, dtype, shape and bytes are equal; the file a tensor came from does not count. */
+    /** Writes the element bytes to {@code out}, a tensor of floats through a small buffer (it may exceed 2 GiB). */
+    void writeData(OutputStream out) throws IOException {
+        if (data != null) {
+            out.write(data);
+            return;
+        }
+        final int chunk = 1 << 14;
+        ByteBuffer b = ByteBuffer.allocate(chunk * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int done = 0; done < floats.length; done += chunk) {
+            int n = Math.min(chunk, floats.length - done);
+            b.clear();
+            b.asFloatBuffer().put(floats, done, n);
+            out.write(b.array(), 0, n * Float.BYTES);
+        }
+    }
+
+    /**
+     * Equal when name, dtype, shape and bytes are equal; the file a tensor came from, and the dtype
+     * it was converted from, do not count.
+     */
     @Override
     public boolean equals(Object o) {
-        return o instanceof Tensor t && name.equals(t.name) && dtype == t.dtype
-                && Arrays.equals(shape, t.shape) && Arrays.equals(data(), t.data());
+        if (!(o instanceof Tensor t) || !name.equals(t.name) || dtype != t.dtype || !Arrays.equals(shape, t.shape)) {
+            return false;
+        }
+        if (floats != null && t.floats != null) {
+            // Bit for bit, as the bytes would compare (NaN payloads included), without building them.
+            if (floats.length != t.floats.length) {
+                return false;
+            }
+            for (int i = 0; i < floats.length; i++) {
+                if (Float.floatToRawIntBits(floats[i]) != Float.floatToRawIntBits(t.floats[i])) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return Arrays.equals(data(), t.data());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, dtype, Arrays.hashCode(shape), Arrays.hashCode(data()));
+        int h = Objects.hash(name, dtype, Arrays.hashCode(shape));
+        if (floats != null) {
+            for (float f : floats) {
+                h = 31 * h + Float.floatToRawIntBits(f);
+            }
+            return h;
+        }
+        // The same value for the same elements, whether held as bytes or as floats.
+        ByteBuffer b = wrap();
+        if (dtype == DType.F32) {
+            for (int i = 0; i < data.length / Float.BYTES; i++) {
+                h = 31 * h + b.getInt(i * Float.BYTES);
+            }
+            return h;
+        }
+        return 31 * h + Arrays.hashCode(data);
     }
 
     @Override
     public String toString() {
-        return "Tensor[" + name + ", " + dtype + ", " + Arrays.toString(shape) + "]";
+        return "Tensor[" + name + ", " + dtype + (storedAs != dtype ? " (from " + storedAs + ")" : "") + ", "
+                + Arrays.toString(shape) + "]";
     }
 
     static long elementCount(long[] shape) {

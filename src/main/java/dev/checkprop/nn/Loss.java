@@ -7,7 +7,10 @@ import java.util.Locale;
  * <ul>
  * <li>{@link #MSE}: L = (1/N) &Sigma;<sub>i</sub> &frac12;&Vert;a<sup>L</sup><sub>i</sub> &minus; y<sub>i</sub>&Vert;&sup2;;</li>
  * <li>{@link #SOFTMAX_CROSS_ENTROPY}: L = (1/N) &Sigma;<sub>i</sub> &minus;log softmax(a<sup>L</sup><sub>i</sub>)[label<sub>i</sub>],
- *     on logits (the last layer's activation must be identity).</li>
+ *     on logits (the last layer's activation must be identity);</li>
+ * <li>{@link #MSE_MEAN} ({@code mse-mean}): L = (1/(N n<sub>L</sub>)) &Sigma;<sub>i,u</sub> (a<sup>L</sup><sub>iu</sub> &minus; y<sub>iu</sub>)&sup2;,
+ *     the mean over all elements, exactly {@code torch.nn.MSELoss()}; {@link #MSE} is n<sub>L</sub>/2
+ *     times it. Gradient 2(a &minus; y)/(N n<sub>L</sub>), computed in double and rounded once to float.</li>
  * </ul>
  * The loss value is accumulated in double in a fixed order; the gradient with respect to
  * a<sup>L</sup> is written unit-major as float. Exponentials and logarithms use {@link StrictMath}
@@ -15,7 +18,9 @@ import java.util.Locale;
  */
 public enum Loss {
     MSE("mse"),
-    SOFTMAX_CROSS_ENTROPY("softmax-ce");
+    SOFTMAX_CROSS_ENTROPY("softmax-ce"),
+    /** torch.nn.MSELoss(): the mean of (a &minus; y)&sup2; over all N &middot; n<sub>L</sub> elements. */
+    MSE_MEAN("mse-mean");
 
     private final String cliName;
 
@@ -23,7 +28,7 @@ public enum Loss {
         this.cliName = cliName;
     }
 
-    /** Answers the command-line name, {@code mse} or {@code softmax-ce}. */
+    /** Answers the command-line name, {@code mse}, {@code softmax-ce} or {@code mse-mean}. */
     public String cliName() {
         return cliName;
     }
@@ -39,7 +44,7 @@ public enum Loss {
                 return l;
             }
         }
-        throw new IllegalArgumentException("unknown loss '" + s + "' (expected mse or softmax-ce)");
+        throw new IllegalArgumentException("unknown loss '" + s + "' (expected mse, mse-mean or softmax-ce)");
     }
 
     /**
@@ -65,6 +70,19 @@ public enum Loss {
                     }
                     total += 0.5 * c;
                 }
+            }
+            case MSE_MEAN -> {
+                final float[] y = batch.targets();
+                final double elements = (double) n * nL;
+                double sum = 0;
+                for (int i = 0; i < n; i++) {
+                    for (int u = 0; u < nL; u++) {
+                        final float d = out[u * n + i] - y[i * nL + u];
+                        sum += (double) d * d;
+                        delta[u * n + i] = (float) (2.0 * d / elements);
+                    }
+                }
+                total = sum / nL;
             }
             case SOFTMAX_CROSS_ENTROPY -> {
                 final int[] labels = batch.labels();
@@ -97,9 +115,9 @@ public enum Loss {
     public void checkCompatible(Network net, Batch batch) {
         final int nL = net.outputWidth();
         switch (this) {
-            case MSE -> {
+            case MSE, MSE_MEAN -> {
                 if (batch.targets() == null) {
-                    throw new IllegalArgumentException("loss mse needs targets y [N, " + nL + "], the data has labels");
+                    throw new IllegalArgumentException("loss " + cliName + " needs targets y [N, " + nL + "], the data has labels");
                 }
                 if (batch.targetWidth() != nL) {
                     throw new IllegalArgumentException("targets y have width " + batch.targetWidth()

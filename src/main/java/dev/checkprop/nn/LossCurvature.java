@@ -7,6 +7,8 @@ package dev.checkprop.nn;
  * <ul>
  * <li>mse: H<sub>loss</sub> = I/N, so R{g} = R{a<sup>L</sup>}/N, in float as {@code r / N} (the same
  *     rounding as the gradient's {@code d / N});</li>
+ * <li>mse-mean: H<sub>loss</sub> = 2I/(N n<sub>L</sub>), so R{g} = 2 R{a<sup>L</sup>}/(N n<sub>L</sub>), in double and
+ *     rounded once to float (the gradient's rounding);</li>
  * <li>softmax cross-entropy: per sample, R{g} = (diag(p) &minus; p p<sup>T</sup>) R{a<sup>L</sup>} / N
  *     = p &odot; (R{a} &minus; p&middot;R{a}) / N, with p the softmax of the logits computed in double
  *     with {@link StrictMath} exactly as {@link Loss#lossAndGradient} computes it, the dot product
@@ -25,7 +27,7 @@ public final class LossCurvature {
      *
      * @param out    a<sup>L</sup>, unit-major {@code [nL, N]}. Not modified.
      * @param rOut   R{a<sup>L</sup>}, unit-major {@code [nL, N]}. Not modified.
-     * @param batch  the batch (its size N and, for mse, nothing else). Not modified.
+     * @param batch  the batch (its size N and, for mse and mse-mean, nothing else). Not modified.
      * @param rDelta R{g}, unit-major {@code [nL, N]}. Modified.
      */
     public static void rGradient(Loss loss, float[] out, float[] rOut, int nL, Batch batch, float[] rDelta) {
@@ -35,6 +37,12 @@ public final class LossCurvature {
                 final float fn = n;
                 for (int j = 0; j < nL * n; j++) {
                     rDelta[j] = rOut[j] / fn;
+                }
+            }
+            case MSE_MEAN -> {
+                final double elements = (double) n * nL;
+                for (int j = 0; j < nL * n; j++) {
+                    rDelta[j] = (float) (2.0 * rOut[j] / elements);
                 }
             }
             case SOFTMAX_CROSS_ENTROPY -> {
