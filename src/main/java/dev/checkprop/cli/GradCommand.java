@@ -9,6 +9,8 @@ import dev.checkprop.memory.MemoryModel;
 import dev.checkprop.memory.MemoryReport;
 import dev.checkprop.select.PlanSelection;
 import dev.checkprop.exec.MicroBatches;
+import dev.checkprop.exec.Shards;
+import dev.checkprop.train.ShardedGradient;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Loss;
@@ -59,6 +61,10 @@ final class GradCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "0", description = "untimed steps before them (default: ${DEFAULT-VALUE})")
     int warmup;
 
+    @Option(names = "--shards", description = "split the batch into K contiguous row ranges, each run whole under its own"
+            + " plan and combined in shard order: the bits a Spark run with K partitions gives (see docs/spark.md)")
+    Integer shards;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -72,6 +78,9 @@ final class GradCommand implements Callable<Integer> {
         Loss lossFn = Loss.parse(loss);
         Network net = ModelFile.load(model);
         Batch batch = Inputs.batchFor(net, model, data, lossFn);
+        if (shards != null) {
+            return sharded(console, net, batch, lossFn, nThreads);
+        }
         long t0 = System.nanoTime();
         PlanSelection.Selection sel = PlanSelection.select(plan, net, batch.size(), batch.labels() != null, new long[0]);
         Plan p = sel.plan();
@@ -168,6 +177,62 @@ final class GradCommand implements Callable<Integer> {
                 throw new IllegalStateException("JOL measured different bytes than the plan predicts (see the table above)");
             }
         }
+        return 0;
+    }
+
+    /** {@code --shards K}: {@link ShardedGradient#gradient}, the same bits as the Spark module's K partitions. */
+    private int sharded(java.io.PrintWriter console, Network net, Batch batch, Loss lossFn, int nThreads) throws Exception {
+        if (shards < 1) {
+            throw new IllegalArgumentException("--shards must be >= 1, got " + shards);
+        }
+        if (jol) {
+            throw new IllegalArgumentException("--jol measures one executor; it does not apply with --shards");
+        }
+        final int n = batch.size();
+        final int count = Shards.count(n, shards);
+        // Plan the largest shard up front: the line the user sees, and a refusal before any work.
+        PlanSelection.Selection first = ShardedGradient.select(plan, net, Shards.to(n, shards, 0), batch.labels() != null,
+                new long[0], dev.checkprop.nn.StateModel.Mode.GRADIENT, HeapBudget.usable(),
+                ShardedGradient.name(0, shards, 0, Shards.to(n, shards, 0), data.toString()));
+        console.printf("%d shards of at most %d rows (%d non-empty); shard 0: %s%n", shards, Shards.size(n, shards), count,
+                first.explanation());
+        console.flush();
+        Gradients g = Gradients.zerosLike(net);
+        double value = 0;
+        double[] stepSeconds = new double[repeat];
+        for (int w = 0; w < warmup; w++) {
+            ShardedGradient.gradient(net, batch, lossFn, plan, shards, nThreads, 0, data.toString(), g);
+        }
+        for (int rep = 0; rep < repeat; rep++) {
+            long t1 = System.nanoTime();
+            value = ShardedGradient.gradient(net, batch, lossFn, plan, shards, nThreads, 0, data.toString(), g);
+            stepSeconds[rep] = (System.nanoTime() - t1) / 1e9;
+        }
+        double[] sorted = stepSeconds.clone();
+        java.util.Arrays.sort(sorted);
+        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        ModelFile.gradientsToSafeTensors(net, g, value).write(out);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("plan", plan);
+        r.put("shard_plan", first.plan().name());
+        r.put("layers", net.depth());
+        r.put("batch", n);
+        r.put("shards", shards);
+        r.put("shard_rows", Shards.size(n, shards));
+        r.put("loss_function", lossFn.cliName());
+        r.put("loss", value);
+        r.put("seconds", stepSeconds[0]);
+        r.put("seconds_per_step", stepSeconds);
+        r.put("seconds_per_step_median", median);
+        r.put("repeat", repeat);
+        r.put("warmup", warmup);
+        r.put("threads", nThreads);
+        if (report != null) {
+            Reports.write(r, report);
+        }
+        console.printf("%d shards: loss %.6g, %.4f s per step (median of %d, executors built per step; %d threads)%n",
+                shards, value, median, repeat, nThreads);
         return 0;
     }
 }

@@ -3,12 +3,12 @@ package dev.checkprop.exec;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Gradients;
 import dev.checkprop.nn.Loss;
-import dev.checkprop.nn.Network;
 
 /**
  * Gradient accumulation: a batch too large for the memory budget is run as {@code k} consecutive
  * micro-batches of at most {@code ceil(N/k)} samples through one executor sized for a micro-batch,
- * and the mean-loss gradients are combined with weights n<sub>j</sub>/N in a fixed order. The result
+ * and the mean-loss gradients are combined with weights n<sub>j</sub>/N in a fixed order ({@link Shards}: the
+ * split and the combination that {@code grad --shards K} and the Spark module use too). The result
  * is the gradient of the whole batch up to float rounding (the sums are split differently), and the
  * same bits on every run; it is not bit-identical to running the batch whole.
  */
@@ -20,6 +20,7 @@ public final class MicroBatches {
     /** Micro-batch slices, built on the first call and refilled in place afterwards (no copy allocated per step). */
     private Batch[] slices;
     private int slicedSize = -1;
+    private final Shards.Sum sum = new Shards.Sum();
 
     /**
      * @param exec  an executor sized for micro-batches (its {@link Executor#batchSize()})
@@ -47,7 +48,7 @@ public final class MicroBatches {
      */
     public double gradient(Batch data, Loss loss, Gradients out) {
         final int n = data.size();
-        final int size = (n + parts - 1) / parts;
+        final int size = Shards.size(n, parts);
         if (size > exec.batchSize()) {
             throw new IllegalArgumentException(parts + " micro-batches of a batch of " + n + " hold " + size
                     + " samples, more than the executor's " + exec.batchSize());
@@ -55,9 +56,6 @@ public final class MicroBatches {
         if (parts == 1) {
             return exec.gradient(data, loss, out);
         }
-        Network net = exec.network();
-        double total = 0;
-        boolean first = true;
         if (slices == null || slicedSize != n || (slices[0].labels() != null) != (data.labels() != null)) {
             slices = new Batch[(n + size - 1) / size];
             for (int j = 0, from = 0; from < n; j++, from += size) {
@@ -69,20 +67,11 @@ public final class MicroBatches {
                 refill(data, from, slices[j]);
             }
         }
-        int j = 0;
-        for (int from = 0; from < n; from += size, j++) {
-            int to = Math.min(n, from + size);
-            Batch part = slices[j];
-            double partLoss = exec.gradient(part, loss, scratch);
-            float w = (float) (to - from) / n;
-            total += partLoss * (to - from) / n;
-            for (int l = 1; l <= net.depth(); l++) {
-                accumulate(out.weights(l), scratch.weights(l), w, first);
-                accumulate(out.bias(l), scratch.bias(l), w, first);
-            }
-            first = false;
+        Shards.Sum sum = this.sum.begin(out, n);
+        for (Batch part : slices) {
+            sum.add(exec.gradient(part, loss, scratch), part.size(), scratch);
         }
-        return total;
+        return sum.loss();
     }
 
     /** Copies the rows of {@code data} starting at {@code from} into the arrays {@code part} adopted. */
@@ -93,18 +82,6 @@ public final class MicroBatches {
             System.arraycopy(data.labels(), from, part.labels(), 0, rows);
         } else {
             System.arraycopy(data.targets(), from * data.targetWidth(), part.targets(), 0, rows * data.targetWidth());
-        }
-    }
-
-    private static void accumulate(float[] into, float[] g, float w, boolean first) {
-        if (first) {
-            for (int i = 0; i < into.length; i++) {
-                into[i] = w * g[i];
-            }
-        } else {
-            for (int i = 0; i < into.length; i++) {
-                into[i] = Math.fma(w, g[i], into[i]);
-            }
         }
     }
 }
