@@ -174,6 +174,45 @@ public abstract class DenseKernels {
     public abstract void reluBackward(float[] a, float[] g, int from, int to);
 
     /**
+     * {@code x[j] = MathF.gelu(x[j])} for {@code from <= j < to}, bit for bit as {@link MathF#gelu}
+     * (then flushed to zero if subnormal when {@link #flushesSubnormals()}, like every element-wise
+     * result).
+     *
+     * @param x pre-activations in, activations out. Modified.
+     */
+    public abstract void geluInPlace(float[] x, int from, int to);
+
+    /**
+     * GELU backward from the <em>pre-activation</em> (GELU is not invertible, so its derivative is
+     * taken from z, not from the output): for {@code from <= j < to},
+     * <pre>
+     * g[j] = g[j] * MathF.geluDerivative(z[j])
+     * </pre>
+     * one rounding for the product, then flushed to zero if subnormal when
+     * {@link #flushesSubnormals()}.
+     *
+     * @param z the layer's pre-activations. Not modified.
+     * @param g gradient with respect to a in, with respect to z out. Modified.
+     */
+    public abstract void geluBackward(float[] z, float[] g, int from, int to);
+
+    /**
+     * The curvature term of GELU in the backward R-pass (R{&delta;} += g &odot; f''(z) &odot; R{z}): for
+     * {@code from <= j < to},
+     * <pre>
+     * rDelta[j] = rDelta[j] + ((g[j] * MathF.geluSecondDerivative(z[j])) * rz[j])
+     * </pre>
+     * exactly in that order, each of the two products and the sum rounded once (no fused
+     * multiply-add), then flushed to zero if subnormal when {@link #flushesSubnormals()}.
+     *
+     * @param z      the layer's pre-activations. Not modified.
+     * @param rz     R{z}, the directional derivative of z. Not modified.
+     * @param g      &part;L/&part;a, the gradient <em>before</em> multiplication by f'. Not modified.
+     * @param rDelta R{g} &odot; f' in, R{&delta;} out. Modified.
+     */
+    public abstract void geluSecondTerm(float[] z, float[] rz, float[] g, float[] rDelta, int from, int to);
+
+    /**
      * Bias gradient: {@code db[o] = ((g[o*batch] + g[o*batch+1]) + ...) + g[o*batch+batch-1]}, a plain
      * left-to-right sum starting from 0, for {@code o0 <= o < o1}, then flushed to zero if subnormal
      * when {@link #flushesSubnormals()}.

@@ -200,6 +200,27 @@ final class ScalarKernels extends GemmKernels {
         }
     }
 
+    @Override
+    public void geluInPlace(float[] x, int from, int to) {
+        for (int j = from; j < to; j++) {
+            x[j] = out(flush, MathF.gelu(x[j]));
+        }
+    }
+
+    @Override
+    public void geluBackward(float[] z, float[] g, int from, int to) {
+        for (int j = from; j < to; j++) {
+            g[j] = out(flush, g[j] * MathF.geluDerivative(z[j]));
+        }
+    }
+
+    @Override
+    public void geluSecondTerm(float[] z, float[] rz, float[] g, float[] rDelta, int from, int to) {
+        for (int j = from; j < to; j++) {
+            rDelta[j] = out(flush, rDelta[j] + (g[j] * MathF.geluSecondDerivative(z[j])) * rz[j]);
+        }
+    }
+
     /** A result, flushed when {@code flush}. */
     private static float out(boolean flush, float v) {
         return flush ? Subnormals.flush(v) : v;

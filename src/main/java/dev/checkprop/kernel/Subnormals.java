@@ -9,7 +9,8 @@ package dev.checkprop.kernel;
  * after layer, pass through that range for many layers. Hardware offers FTZ/DAZ modes for this
  * ({@code torch.set_flush_denormal(True)} turns them on); the JVM does not expose them, so the
  * kernels flush in software: every stored result of a product, an activation, an activation's
- * backward step and a bias gradient that is subnormal is replaced by a zero of the same sign. Inputs
+ * backward step (GELU's curvature term included) and a bias gradient that is subnormal is replaced
+ * by a zero of the same sign. Inputs
  * are not flushed (a subnormal weight or datum stays as it is), but no result the kernels write is
  * subnormal, so the next operations see none.
  *

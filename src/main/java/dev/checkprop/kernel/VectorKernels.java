@@ -1212,6 +1212,209 @@ final class VectorKernels extends GemmKernels {
     }
 
 
+    // GELU. Each loop body computes MathF's function lane by lane with the same operations in the
+    // same order: every branch of MathF is computed for every lane and the comparisons select (the
+    // branches are disjoint, NaN failing every comparison but the last). The whole computation is
+    // written out in the loop rather than in helpers returning vectors: a helper C2 declines to
+    // inline boxes its vectors, and these bodies are large. Lanes that end up unselected may compute
+    // with infinities or NaNs; nothing traps.
+
+    @Override
+    public void geluInPlace(float[] x, int from, int to) {
+        final int vectorEnd = from + S.loopBound(to - from);
+        int j = from;
+        for (; j < vectorEnd; j += L) {
+            final FloatVector z = FloatVector.fromArray(S, x, j);
+            final FloatVector t = z.abs();
+            final FloatVector s = z.mul(z);
+            // |z| < 0.5
+            FloatVector p = FloatVector.broadcast(S, MathF.GS5);
+            p = p.fma(s, FloatVector.broadcast(S, MathF.GS4));
+            p = p.fma(s, FloatVector.broadcast(S, MathF.GS3));
+            p = p.fma(s, FloatVector.broadcast(S, MathF.GS2));
+            p = p.fma(s, FloatVector.broadcast(S, MathF.GS1));
+            p = p.fma(s, FloatVector.broadcast(S, MathF.GS0));
+            final FloatVector small = z.fma(z.mul(p), z.mul(0.5f)).reinterpretAsInts().and(0x7fffffff)
+                    .or(z.reinterpretAsInts().and(0x80000000)).reinterpretAsFloats();
+            // e^(-z^2/2) = 2^n (1 + pr)
+            final FloatVector hx = s.mul(-0.5f);
+            final FloatVector tm = hx.fma(MathF.LOG2E, MathF.ROUND_MAGIC);
+            final FloatVector negN = tm.sub(MathF.ROUND_MAGIC).neg();
+            final IntVector n = tm.reinterpretAsInts().sub(0x4B400000);
+            FloatVector r = negN.fma(FloatVector.broadcast(S, MathF.LN2_HI), hx);
+            r = negN.fma(FloatVector.broadcast(S, MathF.LN2_LO), r);
+            r = z.fma(z, s.neg()).fma(FloatVector.broadcast(S, -0.5f), r);
+            FloatVector e = FloatVector.broadcast(S, MathF.E0);
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E1));
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E2));
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E3));
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E4));
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E5));
+            final FloatVector pr = e.fma(r.mul(r), r);
+            // H(t): t < 2.5 in t - GA_C, else in 1/(1 + t) - GB_C
+            final FloatVector va = t.sub(MathF.GA_C);
+            FloatVector ha = FloatVector.broadcast(S, MathF.GA10);
+            ha = ha.fma(va, FloatVector.broadcast(S, MathF.GA9));
+            ha = ha.fma(va, FloatVector.broadcast(S, MathF.GA8));
+            ha = ha.fma(va, FloatVector.broadcast(S, MathF.GA7));
+            ha = ha.fma(va, FloatVector.broadcast(S, MathF.GA6));
+            ha = ha.fma(va, FloatVector.broadcast(S, MathF.GA5));
+            ha = ha.fma(va, FloatVector.broadcast(S, MathF.GA4));
+            ha = ha.fma(va, FloatVector.broadcast(S, MathF.GA3));
+            ha = ha.fma(va, FloatVector.broadcast(S, MathF.GA2));
+            ha = ha.fma(va, FloatVector.broadcast(S, MathF.GA1));
+            ha = ha.fma(va, FloatVector.broadcast(S, MathF.GA0));
+            final FloatVector one = FloatVector.broadcast(S, 1f);
+            final FloatVector vb = one.div(t.add(one)).sub(MathF.GB_C);
+            FloatVector hb = FloatVector.broadcast(S, MathF.GB7);
+            hb = hb.fma(vb, FloatVector.broadcast(S, MathF.GB6));
+            hb = hb.fma(vb, FloatVector.broadcast(S, MathF.GB5));
+            hb = hb.fma(vb, FloatVector.broadcast(S, MathF.GB4));
+            hb = hb.fma(vb, FloatVector.broadcast(S, MathF.GB3));
+            hb = hb.fma(vb, FloatVector.broadcast(S, MathF.GB2));
+            hb = hb.fma(vb, FloatVector.broadcast(S, MathF.GB1));
+            hb = hb.fma(vb, FloatVector.broadcast(S, MathF.GB0));
+            final FloatVector h = ha.blend(hb, t.compare(VectorOperators.GE, MathF.GELU_MID));
+            // 2^n = 2^n1 2^n2, n1 = n >> 1
+            final IntVector n1 = n.lanewise(VectorOperators.ASHR, 1);
+            final FloatVector w = pr.fma(h, h).mul(n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            final FloatVector s2 = n.sub(n1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            w.neg().fma(s2, z)
+                    .blend(w.mul(s2).neg(), z.compare(VectorOperators.LT, 0f))
+                    .blend(small, t.compare(VectorOperators.LT, MathF.GELU_SMALL))
+                    .blend(z, z.compare(VectorOperators.GE, MathF.GELU_ONE))
+                    .blend(-0f, z.compare(VectorOperators.LE, -MathF.GELU_ZERO))
+                    .blend(z, z.compare(VectorOperators.NE, z))
+                    .intoArray(x, j);
+        }
+        for (; j < to; j++) {
+            x[j] = MathF.gelu(x[j]);
+        }
+        if (flush) {
+            flushRange(x, from, to);
+        }
+    }
+
+    @Override
+    public void geluBackward(float[] zs, float[] g, int from, int to) {
+        final int vectorEnd = from + S.loopBound(to - from);
+        int j = from;
+        for (; j < vectorEnd; j += L) {
+            final FloatVector z = FloatVector.fromArray(S, zs, j);
+            final FloatVector t = z.abs();
+            final FloatVector s = z.mul(z);
+            // |z| < 0.25
+            FloatVector p = FloatVector.broadcast(S, MathF.DS4);
+            p = p.fma(s, FloatVector.broadcast(S, MathF.DS3));
+            p = p.fma(s, FloatVector.broadcast(S, MathF.DS2));
+            p = p.fma(s, FloatVector.broadcast(S, MathF.DS1));
+            p = p.fma(s, FloatVector.broadcast(S, MathF.DS0));
+            final FloatVector half = FloatVector.broadcast(S, 0.5f);
+            final FloatVector small = z.fma(p, half);
+            // e^(-z^2/2) = 2^n (1 + pr)
+            final FloatVector hx = s.mul(-0.5f);
+            final FloatVector tm = hx.fma(MathF.LOG2E, MathF.ROUND_MAGIC);
+            final FloatVector negN = tm.sub(MathF.ROUND_MAGIC).neg();
+            final IntVector n = tm.reinterpretAsInts().sub(0x4B400000);
+            FloatVector r = negN.fma(FloatVector.broadcast(S, MathF.LN2_HI), hx);
+            r = negN.fma(FloatVector.broadcast(S, MathF.LN2_LO), r);
+            r = z.fma(z, s.neg()).fma(FloatVector.broadcast(S, -0.5f), r);
+            FloatVector e = FloatVector.broadcast(S, MathF.E0);
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E1));
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E2));
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E3));
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E4));
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E5));
+            final FloatVector pr = e.fma(r.mul(r), r);
+            // K(t): t < 2.5 in t - DA_C, else in 1/(1 + t) - DB_C
+            final FloatVector va = t.sub(MathF.DA_C);
+            FloatVector ka = FloatVector.broadcast(S, MathF.DA10);
+            ka = ka.fma(va, FloatVector.broadcast(S, MathF.DA9));
+            ka = ka.fma(va, FloatVector.broadcast(S, MathF.DA8));
+            ka = ka.fma(va, FloatVector.broadcast(S, MathF.DA7));
+            ka = ka.fma(va, FloatVector.broadcast(S, MathF.DA6));
+            ka = ka.fma(va, FloatVector.broadcast(S, MathF.DA5));
+            ka = ka.fma(va, FloatVector.broadcast(S, MathF.DA4));
+            ka = ka.fma(va, FloatVector.broadcast(S, MathF.DA3));
+            ka = ka.fma(va, FloatVector.broadcast(S, MathF.DA2));
+            ka = ka.fma(va, FloatVector.broadcast(S, MathF.DA1));
+            ka = ka.fma(va, FloatVector.broadcast(S, MathF.DA0));
+            final FloatVector one = FloatVector.broadcast(S, 1f);
+            final FloatVector vb = one.div(t.add(one)).sub(MathF.DB_C);
+            FloatVector kb = FloatVector.broadcast(S, MathF.DB6);
+            kb = kb.fma(vb, FloatVector.broadcast(S, MathF.DB5));
+            kb = kb.fma(vb, FloatVector.broadcast(S, MathF.DB4));
+            kb = kb.fma(vb, FloatVector.broadcast(S, MathF.DB3));
+            kb = kb.fma(vb, FloatVector.broadcast(S, MathF.DB2));
+            kb = kb.fma(vb, FloatVector.broadcast(S, MathF.DB1));
+            kb = kb.fma(vb, FloatVector.broadcast(S, MathF.DB0));
+            final FloatVector k = ka.blend(kb, t.compare(VectorOperators.GE, MathF.GELU_MID));
+            // D = (t - t0) K
+            final FloatVector dh = t.sub(MathF.T0_HI);
+            final FloatVector dl = t.sub(dh).sub(MathF.T0_HI).sub(MathF.T0_LO);
+            final FloatVector d = dh.fma(k, dl.mul(k));
+            final IntVector n1 = n.lanewise(VectorOperators.ASHR, 1);
+            final FloatVector w = pr.fma(d, d).mul(n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            final FloatVector s2 = n.sub(n1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            final FloatVector df = w.fma(s2, one)
+                    .blend(w.mul(s2).neg(), z.compare(VectorOperators.LT, 0f))
+                    .blend(small, t.compare(VectorOperators.LT, MathF.GELU_D_SMALL))
+                    .blend(one, z.compare(VectorOperators.GE, MathF.GELU_ONE))
+                    .blend(-0f, z.compare(VectorOperators.LE, -MathF.GELU_ZERO))
+                    .blend(z, z.compare(VectorOperators.NE, z));
+            FloatVector.fromArray(S, g, j).mul(df).intoArray(g, j);
+        }
+        for (; j < to; j++) {
+            g[j] = g[j] * MathF.geluDerivative(zs[j]);
+        }
+        if (flush) {
+            flushRange(g, from, to);
+        }
+    }
+
+    @Override
+    public void geluSecondTerm(float[] zs, float[] rz, float[] g, float[] rDelta, int from, int to) {
+        final int vectorEnd = from + S.loopBound(to - from);
+        int j = from;
+        for (; j < vectorEnd; j += L) {
+            final FloatVector z = FloatVector.fromArray(S, zs, j);
+            final FloatVector s = z.mul(z);
+            // e^(-z^2/2) = 2^n (1 + pr)
+            final FloatVector hx = s.mul(-0.5f);
+            final FloatVector tm = hx.fma(MathF.LOG2E, MathF.ROUND_MAGIC);
+            final FloatVector negN = tm.sub(MathF.ROUND_MAGIC).neg();
+            final IntVector n = tm.reinterpretAsInts().sub(0x4B400000);
+            FloatVector r = negN.fma(FloatVector.broadcast(S, MathF.LN2_HI), hx);
+            r = negN.fma(FloatVector.broadcast(S, MathF.LN2_LO), r);
+            r = z.fma(z, s.neg()).fma(FloatVector.broadcast(S, -0.5f), r);
+            FloatVector e = FloatVector.broadcast(S, MathF.E0);
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E1));
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E2));
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E3));
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E4));
+            e = e.fma(r, FloatVector.broadcast(S, MathF.E5));
+            final FloatVector pr = e.fma(r.mul(r), r);
+            // (2 - z^2) / sqrt(2 pi) e^(-z^2/2)
+            final FloatVector q = z.neg().fma(z, FloatVector.broadcast(S, 2f));
+            final FloatVector qc = q.fma(FloatVector.broadcast(S, MathF.INV_SQRT_2PI_HI), q.mul(MathF.INV_SQRT_2PI_LO));
+            final IntVector n1 = n.lanewise(VectorOperators.ASHR, 1);
+            final FloatVector f2 = pr.fma(qc, qc)
+                    .mul(n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .mul(n.sub(n1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .blend(-0f, z.abs().compare(VectorOperators.GE, MathF.GELU_ZERO))
+                    .blend(z, z.compare(VectorOperators.NE, z));
+            final FloatVector gv = FloatVector.fromArray(S, g, j);
+            final FloatVector rzv = FloatVector.fromArray(S, rz, j);
+            FloatVector.fromArray(S, rDelta, j).add(gv.mul(f2).mul(rzv)).intoArray(rDelta, j);
+        }
+        for (; j < to; j++) {
+            rDelta[j] = rDelta[j] + (g[j] * MathF.geluSecondDerivative(zs[j])) * rz[j];
+        }
+        if (flush) {
+            flushRange(rDelta, from, to);
+        }
+    }
+
     /**
      * {@link MathF#exp} lane by lane, the same operations in the same order. The special cases,
      * tested one after the other in MathF, are disjoint (NaN fails both comparisons), so they

@@ -120,4 +120,19 @@ final class ChainReference extends DenseKernels {
     public void reluBackward(float[] a, float[] g, int from, int to) {
         elementwise.reluBackward(a, g, from, to);
     }
+
+    @Override
+    public void geluInPlace(float[] x, int from, int to) {
+        elementwise.geluInPlace(x, from, to);
+    }
+
+    @Override
+    public void geluBackward(float[] z, float[] g, int from, int to) {
+        elementwise.geluBackward(z, g, from, to);
+    }
+
+    @Override
+    public void geluSecondTerm(float[] z, float[] rz, float[] g, float[] rDelta, int from, int to) {
+        elementwise.geluSecondTerm(z, rz, g, rDelta, from, to);
+    }
 }

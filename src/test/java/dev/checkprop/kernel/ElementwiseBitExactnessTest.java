@@ -14,12 +14,16 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The six element-wise kernels of {@link VectorKernels} (and its vector {@code exp}) give exactly
+ * The nine element-wise kernels of {@link VectorKernels} (and its vector {@code exp}) give exactly
  * the bits of {@link ScalarKernels} / {@link MathF}: on random data of several scales and on every
- * special value and branch threshold of MathF, each placed in every lane position.
+ * special value and branch threshold of MathF, each placed in every lane position, over ranges
+ * whose lengths and starts are not multiples of the vector width (so the scalar tail runs too).
+ * The GELU kernels are checked with both tile sets as well (the element-wise code does not depend
+ * on them; the parameter makes sure of it).
  */
 class ElementwiseBitExactnessTest {
 
@@ -34,6 +38,9 @@ class ElementwiseBitExactnessTest {
             100f, 104f, 1e10f, 1e30f, Float.MAX_VALUE, Float.POSITIVE_INFINITY,
             MathF.TANH_SMALL, MathF.TANH_ONE, MathF.TANH_SMALL / 2, MathF.TANH_ONE / 2, 44f, 43.5f, 44.5f,
             0.3125f, 4.5f, 1.0f / 3, (float) Math.log(2), 0x1.0p-126f * 3, 0x1.fffffep-127f,
+            // GELU's switches, its zeros (of gelu' and gelu''), centres and underflows
+            MathF.GELU_SMALL, MathF.GELU_D_SMALL, MathF.GELU_MID, MathF.GELU_ONE, MathF.GELU_ZERO, 1.5f,
+            MathF.T0_HI, (float) Math.sqrt(2), MathF.GA_C, MathF.DA_C, 13.2f, 14.38f, 14.6f, 14.9f, 1e-19f,
         };
         for (float b : base) {
             for (float x : new float[] {b, -b}) {
@@ -216,6 +223,186 @@ class ElementwiseBitExactnessTest {
     @ValueSource(booleans = {true, false})
     void reluBackwardIsBitExact(boolean flush) {
         checkBinary("reluBackward", DenseKernels::reluBackward, false, flush);
+    }
+
+    private interface Quaternary {
+        void apply(DenseKernels k, float[] z, float[] rz, float[] g, float[] rDelta, int from, int to);
+    }
+
+    private static DenseKernels vector(boolean wide, boolean flush) {
+        return VectorKernels.of(wide, flush);
+    }
+
+    @ParameterizedTest(name = "wide {0}, flush {1}")
+    @CsvSource({"true, true", "true, false", "false, true", "false, false"})
+    void geluInPlaceIsBitExact(boolean wide, boolean flush) {
+        final DenseKernels scalar = ScalarKernels.INSTANCE.withSubnormals(flush);
+        final DenseKernels vector = vector(wide, flush);
+        SplittableRandom rnd = new SplittableRandom(31);
+        for (float[] x : geluInputs()) {
+            for (int t = 0; t < 4; t++) {
+                int from = t == 0 ? 0 : rnd.nextInt(Math.min(20, x.length));
+                int to = t == 0 ? x.length : Math.max(from, x.length - rnd.nextInt(Math.min(20, x.length)));
+                float[] xs = padded(x);
+                float[] xv = padded(x);
+                scalar.geluInPlace(xs, from + 1, to + 1);
+                vector.geluInPlace(xv, from + 1, to + 1);
+                assertUntouchedOutside(xs, from + 1, to + 1, x);
+                assertUntouchedOutside(xv, from + 1, to + 1, x);
+                final int ff = from;
+                final int tt = to;
+                assertArrayEquals(bits(xs), bits(xv), () -> "gelu on [" + ff + "," + tt + ") of " + x.length);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "wide {0}, flush {1}")
+    @CsvSource({"true, true", "true, false", "false, true", "false, false"})
+    void geluBackwardIsBitExact(boolean wide, boolean flush) {
+        final DenseKernels scalar = ScalarKernels.INSTANCE.withSubnormals(flush);
+        final DenseKernels vector = vector(wide, flush);
+        SplittableRandom rnd = new SplittableRandom(32);
+        for (float[] z : geluInputs()) {
+            for (int t = 0; t < 3; t++) {
+                float[] g = KernelTestData.mixed(rnd, z.length);
+                int from = t == 0 ? 0 : rnd.nextInt(Math.min(20, z.length));
+                int to = t == 0 ? z.length : Math.max(from, z.length - rnd.nextInt(Math.min(20, z.length)));
+                float[] zp = padded(z);
+                float[] gs = padded(g);
+                float[] gv = padded(g);
+                scalar.geluBackward(zp, gs, from + 1, to + 1);
+                vector.geluBackward(zp, gv, from + 1, to + 1);
+                assertArrayEquals(bits(padded(z)), bits(zp), "geluBackward modified z");
+                assertUntouchedOutside(gs, from + 1, to + 1, g);
+                assertUntouchedOutside(gv, from + 1, to + 1, g);
+                assertArrayEquals(bits(gs), bits(gv), () -> "geluBackward on [" + from + "," + to + ")");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "wide {0}, flush {1}")
+    @CsvSource({"true, true", "true, false", "false, true", "false, false"})
+    void geluSecondTermIsBitExact(boolean wide, boolean flush) {
+        final DenseKernels scalar = ScalarKernels.INSTANCE.withSubnormals(flush);
+        final DenseKernels vector = vector(wide, flush);
+        SplittableRandom rnd = new SplittableRandom(33);
+        for (float[] z : geluInputs()) {
+            for (int t = 0; t < 3; t++) {
+                float[] rz = KernelTestData.mixed(rnd, z.length);
+                float[] g = KernelTestData.mixed(rnd, z.length);
+                float[] rDelta = KernelTestData.mixed(rnd, z.length);
+                int from = t == 0 ? 0 : rnd.nextInt(Math.min(20, z.length));
+                int to = t == 0 ? z.length : Math.max(from, z.length - rnd.nextInt(Math.min(20, z.length)));
+                float[] zp = padded(z);
+                float[] rzp = padded(rz);
+                float[] gp = padded(g);
+                float[] rs = padded(rDelta);
+                float[] rv = padded(rDelta);
+                scalar.geluSecondTerm(zp, rzp, gp, rs, from + 1, to + 1);
+                vector.geluSecondTerm(zp, rzp, gp, rv, from + 1, to + 1);
+                assertArrayEquals(bits(padded(z)), bits(zp), "geluSecondTerm modified z");
+                assertArrayEquals(bits(padded(rz)), bits(rzp), "geluSecondTerm modified rz");
+                assertArrayEquals(bits(padded(g)), bits(gp), "geluSecondTerm modified g");
+                assertUntouchedOutside(rs, from + 1, to + 1, rDelta);
+                assertUntouchedOutside(rv, from + 1, to + 1, rDelta);
+                assertArrayEquals(bits(rs), bits(rv), () -> "geluSecondTerm on [" + from + "," + to + ")");
+            }
+        }
+    }
+
+    /**
+     * {@link #inputs()} plus GELU's own range: uniform on [&minus;16, 16] (every branch, the
+     * underflow on the negative side), and values within a few thousand floats of each of its
+     * switches.
+     */
+    private static List<float[]> geluInputs() {
+        List<float[]> in = inputs();
+        SplittableRandom rnd = new SplittableRandom(24);
+        float[] wide = new float[8195];
+        for (int j = 0; j < wide.length; j++) {
+            wide[j] = (float) (rnd.nextDouble() * 32 - 16);
+        }
+        in.add(wide);
+        float[] near = new float[4103];
+        float[] centres = {MathF.GELU_SMALL, MathF.GELU_D_SMALL, MathF.GELU_MID, MathF.GELU_ONE, MathF.GELU_ZERO,
+                           1.5f, MathF.T0_HI, (float) Math.sqrt(2), 14.4f};
+        for (int j = 0; j < near.length; j++) {
+            float c = centres[rnd.nextInt(centres.length)] * (rnd.nextBoolean() ? 1 : -1);
+            near[j] = Float.intBitsToFloat(Float.floatToRawIntBits(c) + rnd.nextInt(-3000, 3001));
+        }
+        in.add(near);
+        return in;
+    }
+
+    /** The documented chains of the GELU kernels, written out here from DenseKernels' documentation. */
+    @ParameterizedTest(name = "flush {0}")
+    @ValueSource(booleans = {true, false})
+    void geluKernelsFollowTheirDocumentedChains(boolean flush) {
+        final DenseKernels scalar = ScalarKernels.INSTANCE.withSubnormals(flush);
+        SplittableRandom rnd = new SplittableRandom(34);
+        for (float[] z : geluInputs()) {
+            float[] rz = KernelTestData.mixed(rnd, z.length);
+            float[] g = KernelTestData.mixed(rnd, z.length);
+            float[] rDelta = KernelTestData.mixed(rnd, z.length);
+            float[] x = z.clone();
+            float[] gb = g.clone();
+            float[] rd = rDelta.clone();
+            scalar.geluInPlace(x, 0, x.length);
+            scalar.geluBackward(z, gb, 0, z.length);
+            scalar.geluSecondTerm(z, rz, g, rd, 0, z.length);
+            for (int j = 0; j < z.length; j++) {
+                float a = MathF.gelu(z[j]);
+                float b = g[j] * MathF.geluDerivative(z[j]);
+                float c = rDelta[j] + (g[j] * MathF.geluSecondDerivative(z[j])) * rz[j];
+                if (flush) {
+                    a = Subnormals.flush(a);
+                    b = Subnormals.flush(b);
+                    c = Subnormals.flush(c);
+                }
+                final int jj = j;
+                assertEquals(Float.floatToRawIntBits(a), Float.floatToRawIntBits(x[j]), () -> "gelu " + z[jj]);
+                assertEquals(Float.floatToRawIntBits(b), Float.floatToRawIntBits(gb[j]), () -> "geluBackward " + z[jj]);
+                assertEquals(Float.floatToRawIntBits(c), Float.floatToRawIntBits(rd[j]), () -> "geluSecondTerm " + z[jj]);
+            }
+        }
+    }
+
+    /**
+     * The GELU kernels again after enough iterations that C2 has compiled their vector loops (the
+     * tests above may partly run in the interpreter or C1, where the Vector API computes lane by
+     * lane in Java), with the JVM's own tile choice.
+     */
+    @ParameterizedTest(name = "flush {0}")
+    @ValueSource(booleans = {true, false})
+    void compiledGeluLoopsAreBitExact(boolean flush) {
+        final DenseKernels scalar = ScalarKernels.INSTANCE.withSubnormals(flush);
+        final DenseKernels vector = VectorKernels.INSTANCE.withSubnormals(flush);
+        SplittableRandom rnd = new SplittableRandom(35);
+        float[] sp = specials();
+        float[] z = new float[8191];
+        float[] rz = KernelTestData.mixed(rnd, z.length);
+        float[] g = KernelTestData.mixed(rnd, z.length);
+        float[] rDelta = KernelTestData.mixed(rnd, z.length);
+        for (int round = 0; round < 150; round++) {
+            for (int j = 0; j < z.length; j++) {
+                z[j] = j % 7 == 0 ? sp[rnd.nextInt(sp.length)] : (float) ((rnd.nextDouble() * 2 - 1) * 8);
+            }
+            float[] xs = z.clone();
+            float[] xv = z.clone();
+            scalar.geluInPlace(xs, 0, xs.length);
+            vector.geluInPlace(xv, 0, xv.length);
+            assertArrayEquals(bits(xs), bits(xv), "gelu, round " + round);
+            float[] gs = g.clone();
+            float[] gv = g.clone();
+            scalar.geluBackward(z, gs, 0, gs.length);
+            vector.geluBackward(z, gv, 0, gv.length);
+            assertArrayEquals(bits(gs), bits(gv), "geluBackward, round " + round);
+            float[] rs = rDelta.clone();
+            float[] rv = rDelta.clone();
+            scalar.geluSecondTerm(z, rz, g, rs, 0, rs.length);
+            vector.geluSecondTerm(z, rz, g, rv, 0, rv.length);
+            assertArrayEquals(bits(rs), bits(rv), "geluSecondTerm, round " + round);
+        }
     }
 
     /**
