@@ -9,7 +9,7 @@ import java.io.PrintWriter;
  * The {@code checkprop} command line: {@code grad}, {@code plan} and {@code demo}. Errors end the
  * process with exit code 2 and one line naming the problem; the library itself never prints.
  */
-@Command(name = "checkprop", mixinStandardHelpOptions = true, version = "checkprop 0.1.0",
+@Command(name = "checkprop", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Memory-aware, checkpointed backpropagation through deep networks.",
         subcommands = {GradCommand.class, PlanCommand.class, DemoCommand.class, TrainCommand.class, EvalCommand.class, InitCommand.class, DiagnoseCommand.class, HvpCommand.class,
                 CommandLine.HelpCommand.class})
@@ -24,6 +24,33 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command: demo, train, eval, grad or plan");
+    }
+
+    /**
+     * {@code --version}: the POM's version, which Maven writes into {@code version.properties} beside
+     * this class when it copies the resources.
+     */
+    public static final class Version implements CommandLine.IVersionProvider {
+
+        @Override
+        public String[] getVersion() {
+            return new String[] {"checkprop " + version()};
+        }
+    }
+
+    /** Answers the version this build was made from (the POM's), or "unknown" outside a Maven build. */
+    static String version() {
+        try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
+            if (in == null) {
+                return "unknown";
+            }
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            String v = p.getProperty("version", "unknown");
+            return v.startsWith("${") ? "unknown" : v;
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
     }
 
     public static void main(String[] args) {

@@ -35,7 +35,7 @@ import java.util.Objects;
  * {@link Simulation} sizes and assigns: {@code F l} writes the buffer the simulation names for that
  * action, {@code D l} frees it. Besides them, constant in the plan: a<sup>0</sup> transposed, two
  * ping-pong buffers for &part;L/&part;a flowing backward, and the scratch each kind of layer declares
- * ({@link Layer#scratch}), one set per layer class. {@link #workspaceFloats} answers those sizes.
+ * ({@link Layer#scratch}), one set per layer class. {@link #workspace()} answers those arrays.
  *
  * <h2>NOTE [Why recomputation is bit-exact]</h2>
  * A layer's forward gives each output element by one fixed chain of IEEE operations whatever the

@@ -3,37 +3,49 @@ package dev.checkprop.memory;
 import org.openjdk.jol.vm.VM;
 import org.openjdk.jol.vm.VirtualMachine;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Optional;
 
 /**
- * How the running JVM lays out primitive arrays, read once through JOL: the array base offset
- * (header) and the object alignment. Nothing is hard-coded, so predictions follow the VM's mode
- * (compressed oops and class pointers on or off, {@code -XX:ObjectAlignmentInBytes}).
+ * How the running JVM lays out primitive arrays: the array base offset (header) and the object
+ * alignment. Nothing is hard-coded, so predictions follow the VM's mode (compressed class pointers or
+ * compact object headers on or off, {@code -XX:ObjectAlignmentInBytes}).
  *
- * <p>JOL's first {@code VM.current()} takes about half a second here (two seconds with its
- * Serviceability Agent attach, which only refines details checkprop does not use, so it is skipped
- * unless the user set {@code jol.skipHotspotSAAttach} themselves) and prints warnings on standard
- * output; both happen once, here, with the warnings captured and kept in {@link #warnings()}
- * rather than printed, since a library must not write to the console.
+ * <p>On a 64-bit HotSpot VM (OpenJDK, Temurin, Oracle, GraalVM's JIT mode) the layout is computed
+ * from the VM's own options, read through the HotSpot diagnostic MXBean
+ * ({@code com.sun.management.HotSpotDiagnosticMXBean}): {@code ObjectAlignmentInBytes},
+ * {@code UseCompressedClassPointers} and, from JDK 24, {@code UseCompactObjectHeaders}. An array's
+ * header is its mark word (8 bytes), its class pointer (4 bytes compressed, 8 not, none with compact
+ * headers) and its length (4 bytes); its elements start at the header rounded up to 8 bytes before
+ * JDK 23 and to the element size from JDK 23 on (JDK-8139457, "Relax alignment of array elements").
+ * This reads nothing internal, starts no agent and prints nothing; the tests check that it equals what
+ * JOL reports under several VM modes ({@code ArrayLayoutTest}).
+ *
+ * <p>On any other VM it falls back to JOL's {@code VM.current()}, which takes about half a second and
+ * prints its own warnings (JOL writes them to standard output; JDK 24 and later add their
+ * {@code sun.misc.Unsafe} deprecation warnings on standard error). Those streams are never swapped:
+ * a library must not take over the process's console. JOL's object-graph walk
+ * ({@link MemoryReport#measure}, {@code grad --jol}) starts JOL in the same way, with the same
+ * output, whatever VM it runs on; its Serviceability Agent attach, which takes two seconds and only
+ * refines details checkprop does not use, is skipped unless the user set
+ * {@code jol.skipHotspotSAAttach} themselves (this class sets the property when it is first used).
  */
 public final class ArrayLayout {
+
+    private static final String SKIP_SA = "jol.skipHotspotSAAttach";
 
     private final long floatBase;
     private final long intBase;
     private final long alignment;
     private final String details;
-    private final String warnings;
     /** G1 region size when this layout rounds humongous arrays up to whole regions; 0 for exact sizes. */
     private final long region;
 
-    private ArrayLayout(VirtualMachine vm, String warnings) {
-        this.floatBase = vm.arrayBaseOffset("float");
-        this.intBase = vm.arrayBaseOffset("int");
-        this.alignment = vm.objectAlignment();
-        this.details = vm.details();
-        this.warnings = warnings;
+    private ArrayLayout(long floatBase, long intBase, long alignment, String details) {
+        this.floatBase = floatBase;
+        this.intBase = intBase;
+        this.alignment = alignment;
+        this.details = details;
         this.region = 0;
     }
 
@@ -42,7 +54,6 @@ public final class ArrayLayout {
         this.intBase = exact.intBase;
         this.alignment = exact.alignment;
         this.details = exact.details;
-        this.warnings = exact.warnings;
         this.region = region;
     }
 
@@ -52,6 +63,8 @@ public final class ArrayLayout {
      * (a 655 KB activation buffer takes a 1 MiB region in a 256 MiB heap). Budgets that must fit
      * under {@code -Xmx} use this layout; JOL comparisons use {@link #current()}. Without G1, or when
      * the VM does not say, it is the exact layout.
+     *
+     * @return this layout, or one that rounds humongous arrays up to whole G1 regions
      */
     public ArrayLayout heapFootprint() {
         long r = g1RegionSize();
@@ -60,8 +73,7 @@ public final class ArrayLayout {
 
     private static long g1RegionSize() {
         try {
-            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(
-                    com.sun.management.HotSpotDiagnosticMXBean.class);
+            var bean = diagnosticBean();
             if (bean == null || !Boolean.parseBoolean(bean.getVMOption("UseG1GC").getValue())) {
                 return 0;
             }
@@ -71,54 +83,137 @@ public final class ArrayLayout {
         }
     }
 
+    private static com.sun.management.HotSpotDiagnosticMXBean diagnosticBean() {
+        return java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+    }
+
     private static final class Holder {
         static final ArrayLayout CURRENT = load();
     }
 
-    /** Answers the layout of this JVM (initialises JOL on first use). */
+    /**
+     * Answers the layout of this JVM, computed once (see the class comment for how).
+     *
+     * @return the layout of the running JVM
+     */
     public static ArrayLayout current() {
         return Holder.CURRENT;
     }
 
     private static ArrayLayout load() {
-        if (System.getProperty("jol.skipHotspotSAAttach") == null) {
-            System.setProperty("jol.skipHotspotSAAttach", "true");
+        if (System.getProperty(SKIP_SA) == null) {
+            System.setProperty(SKIP_SA, "true");
         }
-        synchronized (System.class) {
-            PrintStream out = System.out;
-            PrintStream err = System.err;
-            ByteArrayOutputStream captured = new ByteArrayOutputStream();
-            PrintStream sink = new PrintStream(captured, true, StandardCharsets.UTF_8);
-            System.setOut(sink);
-            System.setErr(sink);
-            try {
-                VirtualMachine vm = VM.current();
-                return new ArrayLayout(vm, captured.toString(StandardCharsets.UTF_8).strip());
-            } finally {
-                System.setOut(out);
-                System.setErr(err);
+        return fromVmOptions().orElseGet(ArrayLayout::fromJol);
+    }
+
+    /**
+     * The layout computed from the VM's options, or empty when this is not a 64-bit HotSpot VM that
+     * answers them. Package-private for the test that compares it with JOL's.
+     */
+    static Optional<ArrayLayout> fromVmOptions() {
+        try {
+            String vmName = System.getProperty("java.vm.name", "");
+            if (!"64".equals(System.getProperty("sun.arch.data.model"))
+                    || !(vmName.contains("HotSpot") || vmName.contains("OpenJDK"))) {
+                return Optional.empty();
             }
+            var bean = diagnosticBean();
+            if (bean == null) {
+                return Optional.empty();
+            }
+            long alignment = Long.parseLong(bean.getVMOption("ObjectAlignmentInBytes").getValue());
+            boolean compact = flag(bean, "UseCompactObjectHeaders").orElse(false); // JDK 24 and later
+            Optional<Boolean> classPointers = flag(bean, "UseCompressedClassPointers");
+            if (alignment <= 0 || Long.bitCount(alignment) != 1 || (!compact && classPointers.isEmpty())) {
+                return Optional.empty();
+            }
+            // Mark word, class pointer (inside the mark word with compact headers), length.
+            long header = compact ? 8 + 4 : classPointers.get() ? 8 + 4 + 4 : 8 + 8 + 4;
+            boolean relaxed = Runtime.version().feature() >= 23; // JDK-8139457
+            long base4 = relaxed ? roundUp(header, 4) : roundUp(header, 8);
+            Optional<Boolean> oops = flag(bean, "UseCompressedOops");
+            String details = String.format(Locale.ROOT, "# VM mode: 64 bits (%s %s, layout from its options)%n"
+                            + "# Compressed references (oops): %s%n"
+                            + "# Compressed class pointers: %s%n"
+                            + "# Compact object headers: %s%n"
+                            + "# Object alignment: %d bytes%n"
+                            + "# Array base offsets: int %d, float %d%n",
+                    vmName, System.getProperty("java.vm.version", "?"),
+                    oops.map(b -> b ? "enabled" : "disabled").orElse("unknown"),
+                    compact ? "in the object header" : classPointers.get() ? "enabled" : "disabled",
+                    compact ? "enabled" : "disabled", alignment, base4, base4);
+            return Optional.of(new ArrayLayout(base4, base4, alignment, details));
+        } catch (RuntimeException | LinkageError e) {
+            // No java.management / jdk.management module (a jlinked runtime), or a VM that does not
+            // answer: JOL decides.
+            return Optional.empty();
         }
     }
 
-    /** Answers the bytes a {@code float[length]} occupies: header plus payload, aligned. */
+    private static Optional<Boolean> flag(com.sun.management.HotSpotDiagnosticMXBean bean, String name) {
+        try {
+            return Optional.of(Boolean.parseBoolean(bean.getVMOption(name).getValue()));
+        } catch (IllegalArgumentException absent) {
+            return Optional.empty();
+        }
+    }
+
+    private static long roundUp(long bytes, long to) {
+        return (bytes + to - 1) / to * to;
+    }
+
+    /** The layout JOL reports (starting JOL, with what it prints). Package-private for the test. */
+    static ArrayLayout fromJol() {
+        VirtualMachine vm = VM.current();
+        return new ArrayLayout(vm.arrayBaseOffset("float"), vm.arrayBaseOffset("int"), vm.objectAlignment(), vm.details());
+    }
+
+    /**
+     * Answers the bytes a {@code float[length]} occupies: header plus payload, aligned.
+     *
+     * @param length the array's length
+     * @return its size in bytes
+     */
     public long floatArray(long length) {
         return align(floatBase + 4 * length);
     }
 
-    /** Answers the bytes an {@code int[length]} occupies. */
+    /**
+     * Answers the bytes an {@code int[length]} occupies.
+     *
+     * @param length the array's length
+     * @return its size in bytes
+     */
     public long intArray(long length) {
         return align(intBase + 4 * length);
     }
 
-    /** Answers the object alignment in bytes. */
+    /**
+     * Answers the object alignment in bytes.
+     *
+     * @return the alignment, a power of two
+     */
     public long alignment() {
         return alignment;
     }
 
-    /** Answers the array header (base offset of a float array) in bytes. */
+    /**
+     * Answers the array header (base offset of a float array) in bytes.
+     *
+     * @return the offset of element 0 of a {@code float[]}
+     */
     public long floatArrayHeader() {
         return floatBase;
+    }
+
+    /**
+     * Answers the base offset of an int array in bytes.
+     *
+     * @return the offset of element 0 of an {@code int[]}
+     */
+    public long intArrayHeader() {
+        return intBase;
     }
 
     private long align(long bytes) {
@@ -129,13 +224,13 @@ public final class ArrayLayout {
         return aligned;
     }
 
-    /** Answers JOL's description of the VM, as JOL's samples print first. */
+    /**
+     * Answers a description of the VM's layout, in the form of JOL's {@code VM.details()} (which it
+     * is, when JOL computed the layout).
+     *
+     * @return lines starting with {@code #}
+     */
     public String vmDetails() {
         return details;
-    }
-
-    /** Answers what JOL printed while it initialised (captured, not shown). */
-    public String warnings() {
-        return warnings;
     }
 }
