@@ -55,7 +55,7 @@ public final class Diagnosis {
 
         /** Answers whether every unit is dead (for a dense layer: backpropagation stops here). */
         public boolean isDead() {
-            return activation != null && deadUnits.length == width;
+            return activation != null && !activation.needsPreActivation() && deadUnits.length == width;
         }
     }
 
@@ -104,7 +104,8 @@ public final class Diagnosis {
 
     static int[] deadUnits(dev.checkprop.nn.Layer d, float[] output, int n) {
         Activation f = activation(d);
-        if (f == null) {
+        // GELU's f' is zero only far below zero and needs z, not the output seen here: never reported dead.
+        if (f == null || f.needsPreActivation()) {
             return new int[0];
         }
         IntArrayList units = new IntArrayList();

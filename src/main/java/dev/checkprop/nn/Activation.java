@@ -6,17 +6,21 @@ import dev.checkprop.kernel.MathF;
 import java.util.Locale;
 
 /**
- * The activation f of a layer. Each derivative is recovered from the layer's <em>output</em>
- * a = f(z), never from z, so that a layer's backward needs only a<sup>l-1</sup> and a<sup>l</sup>
- * and one stored activation per layer is the whole tape:
+ * The activation f of a layer. For identity, tanh, sigmoid and relu the derivative is recovered from
+ * the layer's <em>output</em> a = f(z), so that a layer's backward needs only a<sup>l-1</sup> and
+ * a<sup>l</sup> and one stored activation per layer is the whole tape:
  * tanh' = 1 &minus; a&sup2;, sigmoid' = a(1 &minus; a), relu' = [a &gt; 0], identity' = 1.
+ * GELU (the exact erf form of {@code torch.nn.GELU()}, z&middot;&Phi;(z)) is not invertible, so its
+ * derivatives come from z ({@link #needsPreActivation()}): a dense layer with it keeps z as tape, n
+ * rows more per state, which every planner and memory prediction counts ({@link Layer#tapeRows()}).
  * The functions come from {@link MathF}, so their bits do not depend on the JVM.
  */
 public enum Activation {
     IDENTITY,
     TANH,
     SIGMOID,
-    RELU;
+    RELU,
+    GELU;
 
     /** Answers f(z) for one value. */
     public float apply(float z) {
@@ -25,12 +29,28 @@ public enum Activation {
             case TANH -> MathF.tanh(z);
             case SIGMOID -> MathF.sigmoid(z);
             case RELU -> z > 0f ? z : 0f;
+            case GELU -> MathF.gelu(z);
         };
     }
 
-    /** Answers f'(z) given a = f(z). */
+    /** Whether f' must be computed from z (GELU) rather than from the output a = f(z). */
+    public boolean needsPreActivation() {
+        return this == GELU;
+    }
+
+    /** Answers f'(z) from z (every activation). */
+    public float derivative(float z) {
+        return this == GELU ? MathF.geluDerivative(z) : derivativeFromOutput(apply(z));
+    }
+
+    /**
+     * Answers f'(z) given a = f(z).
+     *
+     * @throws IllegalStateException for GELU, whose f' needs z ({@link #derivative})
+     */
     public float derivativeFromOutput(float a) {
         return switch (this) {
+            case GELU -> throw new IllegalStateException("gelu's derivative needs z, not its output");
             case IDENTITY -> 1f;
             case TANH -> Math.fma(-a, a, 1f);
             case SIGMOID -> a * (1f - a);
@@ -51,14 +71,16 @@ public enum Activation {
             case TANH -> k.tanhInPlace(buf, from, to);
             case SIGMOID -> k.sigmoidInPlace(buf, from, to);
             case RELU -> k.reluInPlace(buf, from, to);
+            case GELU -> k.geluInPlace(buf, from, to);
         }
     }
 
     /**
      * Turns a gradient with respect to a into one with respect to z: {@code g[i] *= f'(z)} with f'
-     * taken from {@code a[i]}, for i in {@code [from, to)}, as {@link #derivativeFromOutput}.
+     * taken from {@code a[i]}, for i in {@code [from, to)}, as {@link #derivativeFromOutput}; for
+     * GELU {@code a} holds z instead ({@link #needsPreActivation()}).
      *
-     * @param a the layer's output. Not modified.
+     * @param a the layer's output (z for GELU). Not modified.
      * @param g gradient with respect to a in, with respect to z out. Modified.
      */
     public void backwardInPlace(DenseKernels k, float[] a, float[] g, int from, int to) {
@@ -68,6 +90,7 @@ public enum Activation {
             case TANH -> k.tanhBackward(a, g, from, to);
             case SIGMOID -> k.sigmoidBackward(a, g, from, to);
             case RELU -> k.reluBackward(a, g, from, to);
+            case GELU -> k.geluBackward(a, g, from, to);
         }
     }
 
@@ -87,6 +110,6 @@ public enum Activation {
                 return a;
             }
         }
-        throw new IllegalArgumentException("unknown activation '" + name + "' (expected identity, tanh, sigmoid or relu)");
+        throw new IllegalArgumentException("unknown activation '" + name + "' (expected identity, tanh, sigmoid, relu or gelu)");
     }
 }

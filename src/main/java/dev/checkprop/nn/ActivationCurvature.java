@@ -32,12 +32,28 @@ public final class ActivationCurvature {
             case TANH -> -2f * a;
             case SIGMOID -> 1f - 2f * a;
             case IDENTITY, RELU -> 0f;
+            case GELU -> throw new IllegalStateException("gelu's curvature needs z: use addCurvatureTerm with z and R{z}");
         };
     }
 
     /** Answers f''(z) given a = f(z): (f''/f')(a) &middot; f'(a). */
     public static float secondDerivativeFromOutput(Activation f, float a) {
         return secondOverFirst(f, a) * f.derivativeFromOutput(a);
+    }
+
+    /**
+     * As {@link #addCurvatureTerm(Activation, float[], float[], float[], float[], int, int)}, and for GELU,
+     * whose f'' needs z, with {@code a} = z and {@code ra} = R{z}:
+     * {@code rDelta[j] = rDelta[j] + ((g[j] * gelu''(z[j])) * rz[j])} by the kernels
+     * ({@link dev.checkprop.kernel.DenseKernels#geluSecondTerm}).
+     */
+    public static void addCurvatureTerm(dev.checkprop.kernel.DenseKernels k, Activation f, float[] a, float[] ra, float[] g,
+                                        float[] rDelta, int from, int to) {
+        if (f == Activation.GELU) {
+            k.geluSecondTerm(a, ra, g, rDelta, from, to);
+        } else {
+            addCurvatureTerm(f, a, ra, g, rDelta, from, to);
+        }
     }
 
     /** Whether f'' is identically zero (identity) or zero almost everywhere (relu). */
@@ -61,6 +77,7 @@ public final class ActivationCurvature {
      */
     public static void addCurvatureTerm(Activation f, float[] a, float[] ra, float[] g, float[] rDelta, int from, int to) {
         switch (f) {
+            case GELU -> throw new IllegalStateException("gelu's curvature term needs the kernels: use the overload with them");
             case TANH -> {
                 for (int j = from; j < to; j++) {
                     rDelta[j] = Math.fma(g[j], (-2f * a[j]) * ra[j], rDelta[j]);

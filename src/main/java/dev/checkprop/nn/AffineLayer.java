@@ -53,6 +53,9 @@ public abstract sealed class AffineLayer implements Layer permits DenseLayer, Re
     private static final int ZERO_BIAS = 6;
     private static final int R_BRANCH_OUT = 7;
     private static final int R_BRANCH_GRADIENT = 8;
+    /** GELU only: z and R{z} copied out of the tape (or the recomputed branch) to the offsets of the gradient rows. */
+    private static final int Z_COPY = 9;
+    private static final int RZ_COPY = 10;
 
     final int nIn;
     final int nOut;
@@ -60,6 +63,8 @@ public abstract sealed class AffineLayer implements Layer permits DenseLayer, Re
     final float[] weights;
     final float[] bias;
     private final boolean skip;
+    /** Whether f' needs z (GELU): a dense layer then keeps z as tape, a residual block copies it from its recomputed branch. */
+    private final boolean pre;
 
     AffineLayer(int nIn, int nOut, Activation activation, float[] weights, float[] bias, boolean skip) {
         if (nIn < 1 || nOut < 1) {
@@ -79,6 +84,13 @@ public abstract sealed class AffineLayer implements Layer permits DenseLayer, Re
         this.weights = weights;
         this.bias = bias;
         this.skip = skip;
+        this.pre = activation.needsPreActivation();
+    }
+
+    /** z^l as tape (n<sub>l</sub> rows) for a dense layer whose f' needs z (GELU); a residual block recomputes z instead. */
+    @Override
+    public final int tapeRows() {
+        return pre && !skip ? nOut : 0;
     }
 
     @Override
@@ -135,10 +147,11 @@ public abstract sealed class AffineLayer implements Layer permits DenseLayer, Re
         final long rows = (long) nIn * batch;
         final long outs = (long) nOut * batch;
         final long branch = skip ? outs : 0;
+        final long z = pre ? outs : 0;
         if (!curvature) {
-            return new long[]{rows, branch, branch};
+            return new long[]{rows, branch, branch, 0, 0, 0, 0, 0, 0, z, 0};
         }
-        return new long[]{rows, branch, branch, Math.max(outs, rows), rows, (long) nOut * nIn, nOut, branch, branch};
+        return new long[]{rows, branch, branch, Math.max(outs, rows), rows, (long) nOut * nIn, nOut, branch, branch, z, z};
     }
 
     @Override
@@ -164,7 +177,7 @@ public abstract sealed class AffineLayer implements Layer permits DenseLayer, Re
     @Override
     public final void gradientHead(LayerContext c, int u0, int u1) {
         final int n = c.samples();
-        activation.backwardInPlace(c.kernels(), c.output(), c.gradOutput(), u0 * n, u1 * n);
+        activation.backwardInPlace(c.kernels(), derivativeSource(c, u0, u1), c.gradOutput(), u0 * n, u1 * n);
         if (c.biasGradient() != null) {
             c.kernels().biasGradient(n, c.gradOutput(), c.biasGradient(), u0, u1);
         }
@@ -235,13 +248,28 @@ public abstract sealed class AffineLayer implements Layer permits DenseLayer, Re
         k.forward(nOut, nIn, n, weights, bias, in, out, o0, o1, 0, n);
         final float[] rIn = r ? c.rInput() : null;
         final float[] rOut = r ? c.rOutput() : null;
+        final int tape = nOut * n;
+        if (pre && !skip) {
+            System.arraycopy(out, j0, out, tape + j0, j1 - j0);
+        }
         if (r) {
             rPreActivation(c, in, rIn, rOut, o0, o1);
+            if (pre && !skip) {
+                System.arraycopy(rOut, j0, rOut, tape + j0, j1 - j0);
+            }
         }
-        activation.applyInPlace(k, out, j0, j1);
-        if (r) {
-            // R{f(z)} = f'(z) R{z}, f' from the output f(z) (before a residual's skip is added).
-            activation.backwardInPlace(k, out, rOut, j0, j1);
+        if (pre) {
+            // R{f(z)} = f'(z) R{z} from z, while out still holds it.
+            if (r) {
+                activation.backwardInPlace(k, out, rOut, j0, j1);
+            }
+            activation.applyInPlace(k, out, j0, j1);
+        } else {
+            activation.applyInPlace(k, out, j0, j1);
+            if (r) {
+                // R{f(z)} = f'(z) R{z}, f' from the output f(z) (before a residual's skip is added).
+                activation.backwardInPlace(k, out, rOut, j0, j1);
+            }
         }
         if (skip) {
             addRange(out, in, j0, j1);
@@ -281,17 +309,26 @@ public abstract sealed class AffineLayer implements Layer permits DenseLayer, Re
         if (r) {
             rPreActivation(c, c.input(), c.rInput(), rh, o0, o1);
         }
+        // f' from the output h, or from z for GELU (kept before h = f(z) overwrites it).
+        final float[] src = pre ? c.scratch(Z_COPY) : h;
+        final float[] rsrc = pre && r ? c.scratch(RZ_COPY) : rh;
+        if (pre) {
+            System.arraycopy(h, j0, src, j0, j1 - j0);
+            if (r) {
+                System.arraycopy(rh, j0, rsrc, j0, j1 - j0);
+            }
+        }
         activation.applyInPlace(k, h, j0, j1);
         System.arraycopy(g, j0, gz, j0, j1 - j0);
-        activation.backwardInPlace(k, h, gz, j0, j1);
+        activation.backwardInPlace(k, src, gz, j0, j1);
         if (r) {
             // R{h} = f'(z) R{z}, as the forward computed it; then R{delta} of the branch.
             final float[] rgz = c.scratch(R_BRANCH_GRADIENT);
-            activation.backwardInPlace(k, h, rh, j0, j1);
+            activation.backwardInPlace(k, src, rh, j0, j1);
             System.arraycopy(c.rGradOutput(), j0, rgz, j0, j1 - j0);
-            activation.backwardInPlace(k, h, rgz, j0, j1);
+            activation.backwardInPlace(k, src, rgz, j0, j1);
             if (c.curvature() == Curvature.HESSIAN) {
-                ActivationCurvature.addCurvatureTerm(activation, h, rh, g, rgz, j0, j1);
+                ActivationCurvature.addCurvatureTerm(k, activation, src, rsrc, g, rgz, j0, j1);
             }
         }
     }
@@ -315,17 +352,33 @@ public abstract sealed class AffineLayer implements Layer permits DenseLayer, Re
         final float[] g = skip ? c.scratch(BRANCH_GRADIENT) : c.gradOutput();
         final float[] rg = skip ? c.scratch(R_BRANCH_GRADIENT) : c.rGradOutput();
         if (!skip) {
+            final float[] src = derivativeSource(c, o0, o1);
+            final float[] rsrc = pre ? tapeCopy(c.rOutput(), c.scratch(RZ_COPY), n, o0, o1) : c.rOutput();
             // Before delta turns from g into g (.) f': the curvature term needs g.
-            activation.backwardInPlace(k, c.output(), rg, o0 * n, o1 * n);
+            activation.backwardInPlace(k, src, rg, o0 * n, o1 * n);
             if (c.curvature() == Curvature.HESSIAN) {
-                ActivationCurvature.addCurvatureTerm(activation, c.output(), c.rOutput(), g, rg, o0 * n, o1 * n);
+                ActivationCurvature.addCurvatureTerm(k, activation, src, rsrc, g, rg, o0 * n, o1 * n);
             }
-            activation.backwardInPlace(k, c.output(), g, o0 * n, o1 * n);
+            activation.backwardInPlace(k, src, g, o0 * n, o1 * n);
         }
         if (c.biasGradient() != null) {
             k.biasGradient(n, g, c.biasGradient(), o0, o1);
         }
         k.biasGradient(n, rg, c.productBias(), o0, o1);
+    }
+
+    /**
+     * What f' is computed from for output rows o0..o1 of a dense layer: its output a, or for GELU z,
+     * copied from the tape to the rows' own offsets (the kernels index both arrays alike).
+     */
+    private float[] derivativeSource(LayerContext c, int o0, int o1) {
+        return pre ? tapeCopy(c.output(), c.scratch(Z_COPY), c.samples(), o0, o1) : c.output();
+    }
+
+    /** Copies rows o0..o1 of the tape after a state's n<sub>l</sub> output rows into {@code dst} at the rows' offsets. */
+    private float[] tapeCopy(float[] state, float[] dst, int n, int o0, int o1) {
+        System.arraycopy(state, (nOut + o0) * n, dst, o0 * n, (o1 - o0) * n);
+        return dst;
     }
 
     /** One chunk of the products task, in hand-out order: a transpose, an input-gradient chunk or a weight-gradient chunk. */

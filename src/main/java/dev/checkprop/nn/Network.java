@@ -216,12 +216,13 @@ public final class Network {
                     continue;
                 }
                 Activation f = sp.f();
-                double fanSum = f == Activation.RELU ? in / 2.0 : (in + out) / 2.0;
+                double fanSum = f == Activation.RELU || f == Activation.GELU ? in / 2.0 : (in + out) / 2.0;
                 double scale = Math.sqrt(3.0 / fanSum);
                 if (sp.kind().equals("residual")) {
                     // Zero-mean branches (tanh, identity) add up like a random walk; relu and sigmoid
                     // branches have a positive mean that adds up coherently, so they shrink by R.
-                    scale /= (f == Activation.RELU || f == Activation.SIGMOID) ? residuals : Math.sqrt(residuals);
+                    scale /= (f == Activation.RELU || f == Activation.SIGMOID || f == Activation.GELU) ? residuals
+                            : Math.sqrt(residuals);
                 }
                 float fs = (float) scale;
                 float[] w = new float[Math.multiplyExact(out, in)];

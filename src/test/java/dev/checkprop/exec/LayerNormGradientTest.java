@@ -39,7 +39,10 @@ class LayerNormGradientTest {
                 Arguments.of(Activation.TANH, Activation.SIGMOID, Loss.MSE),
                 Arguments.of(Activation.TANH, Activation.SIGMOID, Loss.SOFTMAX_CROSS_ENTROPY),
                 Arguments.of(Activation.RELU, Activation.TANH, Loss.MSE),
-                Arguments.of(Activation.SIGMOID, Activation.RELU, Loss.SOFTMAX_CROSS_ENTROPY));
+                Arguments.of(Activation.SIGMOID, Activation.RELU, Loss.SOFTMAX_CROSS_ENTROPY),
+                // GELU: f' from z, kept as tape by the dense layers and copied from the recomputed branch by the residual ones.
+                Arguments.of(Activation.GELU, Activation.GELU, Loss.MSE),
+                Arguments.of(Activation.GELU, Activation.TANH, Loss.SOFTMAX_CROSS_ENTROPY));
     }
 
     /** Widths 7 -> 10 -> 10 -> 10 -> 10 -> 16 -> 16 -> 8; different widths so that a transposed index shows. */

@@ -51,6 +51,10 @@ class LayerNormPlanEquivalenceTest {
                 .residual(1, Activation.SIGMOID).dropout(0.5f).dense(8, Activation.TANH).dense(5, Activation.IDENTITY)
                 .build(71), 72, 1, 3, 4, 7, 9), 73);
         Network edges = TestNets.layerNormEdges(74);
+        // GELU keeps z as tape in dense layers (n more rows per state) and recomputes it in residual blocks.
+        Network gelu = TestNets.withRandomBias(TestNets.withLayerNorms(Network.builder(6).dense(9, Activation.GELU)
+                .residual(2, Activation.GELU).dropout(0.25f).dense(11, Activation.GELU).dense(4, Activation.IDENTITY)
+                .build(75), 76, 1, 4), 77);
         return Stream.of(
                 new TestNets.Case("15 layers with 5 layernorms, softmax-ce", deep, TestNets.classification(deep, 9, 5),
                         Loss.SOFTMAX_CROSS_ENTROPY),
@@ -58,7 +62,11 @@ class LayerNormPlanEquivalenceTest {
                 // Two threads split work by samples in chunks of 16: 37 samples make three chunks, the last ragged.
                 new TestNets.Case("15 layers with 5 layernorms, 37 samples, mse", deep, TestNets.regression(deep, 37, 8), Loss.MSE),
                 new TestNets.Case("layernorm first, twice, after dropout and last, mse", edges,
-                        TestNets.regression(edges, 7, 7), Loss.MSE));
+                        TestNets.regression(edges, 7, 7), Loss.MSE),
+                new TestNets.Case("gelu dense and residual with layernorms, softmax-ce", gelu,
+                        TestNets.classification(gelu, 9, 9), Loss.SOFTMAX_CROSS_ENTROPY),
+                new TestNets.Case("gelu dense and residual with layernorms, 37 samples, mse", gelu,
+                        TestNets.regression(gelu, 37, 10), Loss.MSE));
     }
 
     private record Result(double loss, Gradients gradient, Gradients product, RunStats run) {
@@ -110,7 +118,8 @@ class LayerNormPlanEquivalenceTest {
         for (int i = 0; i < plan.size(); i++) {
             int l = plan.layer(i);
             if (plan.op(i) == Plan.Op.FORWARD || plan.op(i) == Plan.Op.DROP) {
-                int rows = net.width(l) + (net.layer(l) instanceof LayerNormLayer ? 2 : 0);
+                boolean geluTape = net.layer(l) instanceof dev.checkprop.nn.DenseLayer d && d.activation() == Activation.GELU;
+                int rows = net.width(l) + (net.layer(l) instanceof LayerNormLayer ? 2 : 0) + (geluTape ? net.width(l) : 0);
                 long bytes = 4L * rows * c.data().size() * (mode == StateModel.Mode.CURVATURE ? 2 : 1);
                 live += plan.op(i) == Plan.Op.FORWARD ? bytes : -bytes;
                 peak = Math.max(peak, live);

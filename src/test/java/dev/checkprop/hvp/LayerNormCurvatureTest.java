@@ -32,7 +32,11 @@ class LayerNormCurvatureTest {
 
     static Stream<TestNets.Case> cases() {
         Network edges = TestNets.layerNormEdges(51);
+        Network gelu = TestNets.layerNormMixed(7, 10, 16, 8, Activation.GELU, Activation.GELU, Activation.IDENTITY, 0.3f, 53);
         return Stream.of(
+                new TestNets.Case("gelu dense and residual with layernorms, mse", gelu, TestNets.regression(gelu, 6, 13), Loss.MSE),
+                new TestNets.Case("gelu dense and residual with layernorms, softmax-ce", gelu,
+                        TestNets.classification(gelu, 7, 14), Loss.SOFTMAX_CROSS_ENTROPY),
                 TestNets.layerNormMse(7),
                 TestNets.layerNormSoftmax(9),
                 new TestNets.Case("layernorm first, twice, after dropout and last, mse", edges,

@@ -8,7 +8,7 @@ package dev.checkprop.kernel;
  * a hundred thousand times finer than a float's ulp; checked against published values of erf and
  * erfc in {@link MathFGeluTest}.
  */
-final class GeluReference {
+public final class GeluReference {
 
     private GeluReference() {
     }
@@ -19,7 +19,7 @@ final class GeluReference {
     private static final double SPLIT = 3;
 
     /** The density &phi;(z) = e<sup>&minus;z&sup2;/2</sup> / &radic;(2&pi;). */
-    static double phi(double z) {
+    public static double phi(double z) {
         return INV_SQRT_2PI * StrictMath.exp(-0.5 * z * z);
     }
 
@@ -56,7 +56,7 @@ final class GeluReference {
     }
 
     /** &Phi;(z), the standard normal distribution function. */
-    static double cdf(double z) {
+    public static double cdf(double z) {
         if (Math.abs(z) < SPLIT) {
             return 0.5 + phi(z) * series(z);
         }
@@ -64,17 +64,17 @@ final class GeluReference {
     }
 
     /** erf(x) = 2&Phi;(x&radic;2) &minus; 1, for the checks against published values. */
-    static double erf(double x) {
+    public static double erf(double x) {
         return 2 * cdf(x * Math.sqrt(2)) - 1;
     }
 
     /** erfc(x) = 2&Phi;(&minus;x&radic;2), for the checks against published values. */
-    static double erfc(double x) {
+    public static double erfc(double x) {
         return 2 * cdf(-x * Math.sqrt(2));
     }
 
     /** z &Phi;(z). */
-    static double gelu(double z) {
+    public static double gelu(double z) {
         return z * cdf(z);
     }
 
@@ -89,7 +89,7 @@ final class GeluReference {
      * 1e-16 relative (z + T0_HI is exact for a float z), with the derivatives of gelu' at &minus;t0:
      * &phi;(2 &minus; z&sup2;), &phi;(z&sup3; &minus; 4z) and &phi;(&minus;z<sup>4</sup> + 7z&sup2; &minus; 4).
      */
-    static double derivative(double z) {
+    public static double derivative(double z) {
         final double delta = (z + T0_HI) + T0_LO;
         if (Math.abs(delta) < 1e-4) {
             final double z0 = -T0_HI;
@@ -109,7 +109,7 @@ final class GeluReference {
     }
 
     /** &phi;(z) (2 &minus; z&sup2;). */
-    static double secondDerivative(double z) {
+    public static double secondDerivative(double z) {
         return phi(z) * (2 - z * z);
     }
 }

@@ -36,6 +36,9 @@ class MemoryAccountingTest {
             // Residual blocks (scratch for the recomputed branch), dropout, and widths that change.
             case 3 -> Network.builder(5).dense(12, Activation.TANH).residual(4, Activation.RELU).dropout(0.3f)
                     .dense(2, 20, Activation.SIGMOID).residual(2, Activation.TANH).dense(3, Activation.IDENTITY).build(4);
+            // GELU: dense states with z as tape (twice the rows), residual blocks with a copy of z in scratch.
+            case 5 -> Network.builder(4).dense(2, 9, Activation.GELU).residual(2, Activation.GELU).dense(6, Activation.TANH)
+                    .dense(3, Activation.IDENTITY).build(8);
             // LayerNorm: states with two rows of tape, between layers of other widths.
             default -> {
                 java.util.List<dev.checkprop.nn.Layer> layers = new java.util.ArrayList<>(
@@ -50,7 +53,7 @@ class MemoryAccountingTest {
     }
 
     /** The shapes above. */
-    static final int SHAPES = 5;
+    static final int SHAPES = 6;
 
     static Batch data(Network net, int n, boolean labels) {
         float[] x = new float[n * net.inputWidth()];

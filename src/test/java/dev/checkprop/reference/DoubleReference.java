@@ -132,6 +132,7 @@ public final class DoubleReference {
             case TANH -> Math.tanh(z);
             case SIGMOID -> 1.0 / (1.0 + Math.exp(-z));
             case RELU -> Math.max(0.0, z);
+            case GELU -> dev.checkprop.kernel.GeluReference.gelu(z);
         };
     }
 
@@ -144,12 +145,14 @@ public final class DoubleReference {
                 yield s * (1.0 - s);
             }
             case RELU -> z > 0 ? 1.0 : 0.0;
+            case GELU -> dev.checkprop.kernel.GeluReference.derivative(z);
         };
     }
 
     public static double act2(Activation f, double z) {
         return switch (f) {
             case IDENTITY, RELU -> 0.0;
+            case GELU -> dev.checkprop.kernel.GeluReference.secondDerivative(z);
             case TANH -> {
                 double t = Math.tanh(z);
                 yield -2.0 * t * (1.0 - t * t);
