@@ -19,4 +19,16 @@ package dev.checkprop.exec;
 public record RunStats(double loss, long forwardEvaluations, int peakLiveBuffers, long peakActivationBytes,
                        int[] evaluationsPerLayer, long backwardRecomputations, long forwardNanos, long lossNanos,
                        long backwardNanos) {
+
+    /**
+     * One line: the loss, the counts, the time per phase, and the per-layer evaluations summarised
+     * (how many layers were evaluated how often) rather than as an array.
+     */
+    @Override
+    public String toString() {
+        return String.format(java.util.Locale.ROOT, "RunStats[loss=%s, forward evaluations %d (%s), peak %d live buffers,"
+                        + " peak %d activation bytes, %d backward recomputations, forward %.3f ms, loss %.3f ms, backward %.3f ms]",
+                loss, forwardEvaluations, dev.checkprop.plan.PlanStats.histogram(evaluationsPerLayer), peakLiveBuffers,
+                peakActivationBytes, backwardRecomputations, forwardNanos / 1e6, lossNanos / 1e6, backwardNanos / 1e6);
+    }
 }

@@ -146,6 +146,7 @@ public final class Network {
      * {@link Seeds}; so is each dropout layer's mask seed.
      */
     public static final class Builder {
+        /** {@code rate}: a dropout layer's rate, or a layer norm's eps. */
         private record Spec(String kind, int width, Activation f, float rate) {
         }
 
@@ -200,6 +201,27 @@ public final class Network {
             return this;
         }
 
+        /**
+         * Appends a layer normalisation over the current width, as {@code torch.nn.LayerNorm(width)}:
+         * &gamma; = 1, &beta; = 0, &epsilon; = {@value LayerNormLayer#DEFAULT_EPS}.
+         */
+        public Builder layerNorm() {
+            return layerNorm(LayerNormLayer.DEFAULT_EPS);
+        }
+
+        /**
+         * Appends a layer normalisation over the current width with the given &epsilon;.
+         *
+         * @throws IllegalArgumentException unless 0 &lt; eps &lt; 1
+         */
+        public Builder layerNorm(float eps) {
+            if (!(eps > 0f && eps < 1f)) {
+                throw new IllegalArgumentException("layer norm eps must be in (0, 1), got " + eps);
+            }
+            specs.add(new Spec("layernorm", currentWidth(), Activation.IDENTITY, eps));
+            return this;
+        }
+
         /** Answers the network, initialised from {@code seed}. */
         public Network build(long seed) {
             if (specs.isEmpty()) {
@@ -213,6 +235,13 @@ public final class Network {
                 int out = sp.width();
                 if (sp.kind().equals("dropout")) {
                     layers.add(new DropoutLayer(out, sp.rate(), Seeds.bits(seed, -3, l)));
+                    continue;
+                }
+                if (sp.kind().equals("layernorm")) {
+                    float[] gamma = new float[out];
+                    java.util.Arrays.fill(gamma, 1f);
+                    layers.add(new LayerNormLayer(out, gamma, new float[out], sp.rate()));
+                    in = out;
                     continue;
                 }
                 Activation f = sp.f();

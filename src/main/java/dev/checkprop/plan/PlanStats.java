@@ -14,4 +14,32 @@ public record PlanStats(long forwardEvaluations, int peakLiveBuffers, int peakAc
     public long recomputations() {
         return forwardEvaluations - (evaluationsPerLayer.length - 1);
     }
+
+    /** One line, with the per-layer evaluations summarised by {@link #histogram} rather than printed as an array. */
+    @Override
+    public String toString() {
+        return "PlanStats[forward evaluations " + forwardEvaluations + " (" + histogram(evaluationsPerLayer) + "), peak "
+                + peakLiveBuffers + " live buffers at action " + peakAction + "]";
+    }
+
+    /**
+     * Answers how many layers were evaluated how many times, e.g. {@code "L=1000: 1x 500 layers, 2x 500 layers"}
+     * for an array indexed by layer (index 0 unused); counts in increasing order.
+     */
+    public static String histogram(int[] evaluationsPerLayer) {
+        if (evaluationsPerLayer == null || evaluationsPerLayer.length <= 1) {
+            return "L=0";
+        }
+        final java.util.TreeMap<Integer, Integer> layersByCount = new java.util.TreeMap<>();
+        for (int l = 1; l < evaluationsPerLayer.length; l++) {
+            layersByCount.merge(evaluationsPerLayer[l], 1, Integer::sum);
+        }
+        final StringBuilder sb = new StringBuilder("L=").append(evaluationsPerLayer.length - 1).append(':');
+        String sep = " ";
+        for (java.util.Map.Entry<Integer, Integer> e : layersByCount.entrySet()) {
+            sb.append(sep).append(e.getKey()).append("x ").append(e.getValue()).append(e.getValue() == 1 ? " layer" : " layers");
+            sep = ", ";
+        }
+        return sb.toString();
+    }
 }

@@ -300,6 +300,22 @@ public final class HessianFree implements Optimizer {
         return last;
     }
 
+    /** The scalars a checkpoint needs besides {@link #stateArrays()}: &lambda;, the warm-start flag, the passes. */
+    double[] checkpointScalars() {
+        return new double[] {lambda, warm ? 1 : 0, passes};
+    }
+
+    /** Restores what {@link #checkpointScalars()} answered (the arrays are restored through {@link #stateArrays()}). */
+    void restoreScalars(double[] s) {
+        if (s.length != 3 || !(s[0] > 0) || !Double.isFinite(s[0])) {
+            throw new IllegalArgumentException("hessian-free checkpoint scalars must be (lambda > 0, warm, passes), got "
+                    + java.util.Arrays.toString(s));
+        }
+        lambda = s[0];
+        warm = s[1] != 0;
+        passes = (long) s[2];
+    }
+
     /** Answers the executor passes (gradients and products, each one forward and one backward sweep) so far. */
     public long passes() {
         return passes;
