@@ -13,11 +13,38 @@ import java.util.Locale;
 /** Loads the dataset the {@code train} and {@code eval} options name. */
 final class DataOptions {
 
+    /**
+     * The built-in tasks' defaults, shared by {@code train} and {@code eval} so that evaluating a
+     * trained model on its task's held-out split reproduces the figure {@code train} printed.
+     */
+    static final String DEFAULT_SAMPLES = "4000";
+    /** Turns of each spiral. */
+    static final String DEFAULT_TURNS = "1";
+    /** The fraction {@code train} holds out, split by {@code --seed}. */
+    static final String DEFAULT_HELD_OUT = "0.2";
+
     private DataOptions() {
     }
 
-    static Dataset load(String task, Path data, Path idxLabels, int targets, int samples, long seed) throws IOException {
-        return load(task, data, idxLabels, targets, samples, seed, 2);
+    /** Names the data for messages: the file, or the task. */
+    static String describe(String task, Path data) {
+        return data != null ? data.toString() : "--task " + (task == null ? "spirals" : task);
+    }
+
+    /**
+     * Answers the part of {@code all} that {@code split} names: {@code all}, or the {@code train} or
+     * {@code held-out} part of the split {@code train} makes with the same fraction and seed.
+     */
+    static Dataset part(Dataset all, String split, double heldOut, long seed) {
+        String s = split.toLowerCase(Locale.ROOT);
+        if (s.equals("all")) {
+            return all;
+        }
+        if (!s.equals("held-out") && !s.equals("train")) {
+            throw new IllegalArgumentException("--split must be all, train or held-out, got '" + split + "'");
+        }
+        Dataset.Split parts = all.split(heldOut, seed);
+        return s.equals("train") ? parts.train() : parts.heldOut();
     }
 
     static Dataset load(String task, Path data, Path idxLabels, int targets, int samples, long seed, int turns)

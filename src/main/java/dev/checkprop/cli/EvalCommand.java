@@ -36,11 +36,24 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--targets", defaultValue = "0", description = "CSV regression targets (last K columns)")
     int targets;
 
-    @Option(names = "--samples", defaultValue = "4000", description = "samples of a built-in task")
+    @Option(names = "--samples", defaultValue = DataOptions.DEFAULT_SAMPLES, description = "samples of a built-in task, as train (default: ${DEFAULT-VALUE})")
     int samples;
 
-    @Option(names = "--seed", defaultValue = "1", description = "seed of a built-in task")
+    @Option(names = "--turns", defaultValue = DataOptions.DEFAULT_TURNS, description = "turns of each spiral for --task spirals, as train (default: ${DEFAULT-VALUE})")
+    int turns;
+
+    @Option(names = "--seed", defaultValue = "1", description = "seed of a built-in task and of the split, as train's --seed (default: ${DEFAULT-VALUE})")
     long seed;
+
+    @Option(names = "--split", description = "all | train | held-out: the samples to evaluate, split as train splits them"
+            + " (default: held-out for a --task, all for --data)")
+    String split;
+
+    @Option(names = "--held-out", defaultValue = DataOptions.DEFAULT_HELD_OUT, description = "the fraction train held out, for --split (default: ${DEFAULT-VALUE})")
+    double heldOut;
+
+    @Option(names = "--threads", description = "threads (default: all cores)")
+    Integer threads;
 
     @Option(names = "--batch", defaultValue = "256", description = "evaluation chunk size")
     int batch;
@@ -55,9 +68,12 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         new FileArgs().in("--model", model).in("--data", data).in("--idx-labels", idxLabels).out("--report", report).check();
         Network net = ModelFile.load(model);
-        Dataset ds = DataOptions.load(task, data, idxLabels, targets, samples, seed);
+        Dataset all = DataOptions.load(task, data, idxLabels, targets, samples, seed, turns);
+        // A built-in task is generated whole: its held-out split is what train evaluated on.
+        String part = split != null ? split : data == null ? "held-out" : "all";
+        Dataset ds = DataOptions.part(all, part, heldOut, seed);
         if (ds.inputWidth() != net.inputWidth() || ds.outputWidth() != net.outputWidth()) {
-            throw new IllegalArgumentException((data != null ? data : "--task " + (task == null ? "spirals" : task))
+            throw new IllegalArgumentException(DataOptions.describe(task, data)
                     + " has inputs of width " + ds.inputWidth() + " and " + ds.outputWidth() + " outputs; " + model
                     + " takes " + net.inputWidth() + " and gives " + net.outputWidth());
         }
@@ -73,17 +89,19 @@ final class EvalCommand implements Callable<Integer> {
         dev.checkprop.memory.HeapBudget.check(inference.name() + " (evaluation in chunks of --batch " + chunk + ")",
                 dev.checkprop.memory.MemoryModel.predict(net, inference, chunk, ds.isClassification(), new long[0],
                         dev.checkprop.memory.ArrayLayout.current().heapFootprint()));
-        try (Executor ex = new Executor(net, inference, chunk, Kernels.get(), Runtime.getRuntime().availableProcessors())) {
+        try (Executor ex = new Executor(net, inference, chunk, Kernels.get(), Args.threads(threads))) {
             e = Evaluation.of(ex, ds, loss);
         }
         if (!Double.isFinite(e.loss())) {
             throw dev.checkprop.exec.NonFiniteException.forLoss(net, ds.toBatch(), loss, e.loss());
         }
-        spec.commandLine().getOut().printf(Locale.ROOT, "%d samples: loss %.6f%s%n", e.samples(), e.loss(),
+        spec.commandLine().getOut().printf(Locale.ROOT, "%d samples (%s of %s): loss %.6f%s%n", e.samples(),
+                part.equalsIgnoreCase("all") ? "all" : part.toLowerCase(Locale.ROOT) + " split", DataOptions.describe(task, data), e.loss(),
                 Double.isNaN(e.accuracy()) ? "" : String.format(Locale.ROOT, ", accuracy %.2f%%", 100 * e.accuracy()));
         if (report != null) {
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("samples", e.samples());
+            r.put("split", part.toLowerCase(Locale.ROOT));
             r.put("loss_function", loss.cliName());
             r.put("loss", e.loss());
             r.put("accuracy", e.accuracy());

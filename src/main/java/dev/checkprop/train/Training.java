@@ -352,28 +352,42 @@ public final class Training implements AutoCloseable {
 
     /** Trains on {@code data}, holding out {@link #heldOut} of it (chosen by the seed). */
     public History fit(Dataset data) {
-        if (trainer == null) {
-            if (heldOut > 0) {
-                Dataset.Split split = data.split(heldOut, seed);
-                start(split.train(), split.heldOut());
-            } else {
-                start(data, null);
-            }
-        } else if (fingerprint(trainSet, heldOutSet) != fingerprint(heldOut > 0 ? data.split(heldOut, seed).train() : data,
-                heldOut > 0 ? data.split(heldOut, seed).heldOut() : null)) {
-            throw new IllegalStateException("fit continues on the data it started with; this is different data");
-        }
+        prepare(data);
         return run();
     }
 
     /** Trains on {@code train} and evaluates each epoch on {@code heldOut} (null: no evaluation). */
     public History fit(Dataset train, Dataset heldOut) {
+        prepare(train, heldOut);
+        return run();
+    }
+
+    /**
+     * Does what the first fit does before its first step &mdash; the split, the optimizer, the plan, the
+     * executor, restoring a checkpoint &mdash; so that {@link #selection()} and the data can be shown first.
+     * Later calls check the data is the same.
+     *
+     * @throws IllegalStateException if training started on different data
+     */
+    public Training prepare(Dataset data) {
+        Dataset train = data;
+        Dataset held = null;
+        if (heldOut > 0) {
+            Dataset.Split split = data.split(heldOut, seed);
+            train = split.train();
+            held = split.heldOut();
+        }
+        return prepare(train, held);
+    }
+
+    /** As {@link #prepare(Dataset)} with an explicit held-out set (null: none). */
+    public Training prepare(Dataset train, Dataset held) {
         if (trainer == null) {
-            start(train, heldOut);
-        } else if (fingerprint(train, heldOut) != fingerprint) {
+            start(train, held);
+        } else if (fingerprint(train, held) != fingerprint) {
             throw new IllegalStateException("fit continues on the data it started with; this is different data");
         }
-        return run();
+        return this;
     }
 
     private void start(Dataset train, Dataset held) {
