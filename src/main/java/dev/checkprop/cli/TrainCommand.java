@@ -198,6 +198,16 @@ final class TrainCommand implements Callable<Integer> {
                     + " and " + all.outputWidth() + " outputs; the model takes " + net.inputWidth() + " and gives "
                     + net.outputWidth());
         }
+        // As Dataset.split and Batcher count them, for the message in the options' terms.
+        long trainSize = all.size() - Math.round(heldOut * all.size());
+        long totalSteps = (long) epochs * (trainSize / Math.max(1, batch));
+        if (batch <= trainSize && totalSteps > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("--epochs " + epochs + " of " + trainSize / batch + " steps is " + totalSteps
+                    + " steps, more than the " + Integer.MAX_VALUE + " a learning-rate schedule counts");
+        }
+        if (trainSize < batch) {
+            throw new IllegalArgumentException("--batch " + batch + " is larger than the " + trainSize + " training samples");
+        }
         boolean hf = optimizer.equalsIgnoreCase("hessian-free");
         boolean bar = progress && Terminal.stderrIsTerminal();
         Training training = Training.of(net).optimizer(optimizer).learningRate(lr).schedule(schedule).momentum(momentum)

@@ -679,6 +679,33 @@ public final class Training implements AutoCloseable {
         return inference;
     }
 
+    /**
+     * Writes the network (its current weights) as a model file ({@link dev.checkprop.io.ModelFile}),
+     * atomically; read it back with {@link #load}.
+     *
+     * @throws UncheckedIOException if the file cannot be written
+     */
+    public void save(Path file) {
+        try {
+            dev.checkprop.io.ModelFile.save(net, file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Reads a model file: one written by {@link #save}, by the command line, or converted from PyTorch.
+     *
+     * @throws UncheckedIOException if it cannot be read or is not a model file (the message names the file and the fault)
+     */
+    public static Network load(Path file) {
+        try {
+            return dev.checkprop.io.ModelFile.load(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Answers the network being trained. */
     public Network network() {
         return net;
