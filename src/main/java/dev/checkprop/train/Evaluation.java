@@ -31,13 +31,14 @@ public record Evaluation(double loss, double accuracy, int samples) {
             exec.predict(data.batch(idx), out);
             for (int i = 0; i < idx.length; i++) {
                 int sample = from + i;
-                if (loss == Loss.MSE) {
+                if (loss != Loss.SOFTMAX_CROSS_ENTROPY) {
                     double c = 0;
                     for (int u = 0; u < nL; u++) {
                         double d = out[i * nL + u] - data.target(sample, u);
                         c += d * d;
                     }
-                    total += 0.5 * c;
+                    // mse: 1/2 |a - y|^2 per sample; mse-mean (torch's MSELoss): the mean over the n_L outputs.
+                    total += loss == Loss.MSE ? 0.5 * c : c / nL;
                 } else {
                     double max = Double.NEGATIVE_INFINITY;
                     int arg = 0;
@@ -59,7 +60,7 @@ public record Evaluation(double loss, double accuracy, int samples) {
                 }
             }
         }
-        double accuracy = loss == Loss.MSE ? Double.NaN : (double) hits / data.size();
+        double accuracy = loss != Loss.SOFTMAX_CROSS_ENTROPY ? Double.NaN : (double) hits / data.size();
         return new Evaluation(total / data.size(), accuracy, data.size());
     }
 }
