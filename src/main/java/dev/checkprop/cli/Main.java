@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 @Command(name = "checkprop", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Memory-aware, checkpointed backpropagation through deep networks.",
         subcommands = {GradCommand.class, PlanCommand.class, DemoCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class, InitCommand.class, DiagnoseCommand.class, HvpCommand.class,
+                ImportTorchCommand.class, ExportTorchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
