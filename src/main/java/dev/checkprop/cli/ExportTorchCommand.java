@@ -62,20 +62,22 @@ final class ExportTorchCommand implements Callable<Integer> {
                 .out("--report", report).check();
         Network net = ModelFile.load(model);
         TorchBridge.Exported exported = TorchBridge.toStateDict(net, prefix);
-        float[] x = null;
+        // The outputs first: a failure there leaves no file written.
+        SafeTensors checks = null;
+        int n = 0;
         if (inputs != null) {
-            x = inputs(net);
+            float[] x = inputs(net);
+            n = x.length / net.inputWidth();
+            checks = SafeTensors.builder().putF32("x", new long[] {n, net.inputWidth()}, x)
+                    .putF32("outputs", new long[] {n, net.outputWidth()}, predict(net, x, n)).build();
         }
         exported.stateDict().write(out);
         console.printf("wrote %s: %d F32 tensors of torch.nn.Sequential %s%n", out, exported.stateDict().names().size(),
                 exported.architecture());
         console.printf("load it with: model = %s; model.load_state_dict(safetensors.torch.load_file(\"%s\"), strict=True)%n",
                 exported.python(), out);
-        if (x != null) {
-            int n = x.length / net.inputWidth();
-            float[] y = predict(net, x, n);
-            SafeTensors.builder().putF32("x", new long[] {n, net.inputWidth()}, x)
-                    .putF32("outputs", new long[] {n, net.outputWidth()}, y).build().write(outputs);
+        if (checks != null) {
+            checks.write(outputs);
             console.printf("wrote %s: the model's outputs [%d, %d] on %s's x, to compare with model.eval()(x)%n",
                     outputs, n, net.outputWidth(), inputs);
         }
