@@ -190,6 +190,17 @@ class TorchBridgeTest {
     }
 
     @Test
+    void geluIsTorchsDefaultGelu() throws Exception {
+        Network net = Network.builder(3).dense(4, Activation.GELU).dense(2, Activation.IDENTITY).build(2);
+        TorchBridge.Exported ex = TorchBridge.toStateDict(net, "");
+        assertEquals("linear:gelu,linear", ex.architecture().toString());
+        assertEquals("nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 2))", ex.python());
+        Network back = TorchBridge.fromStateDict(ex.stateDict(), Architecture.parse("linear,gelu,linear"), "", 0, SRC).network();
+        assertEquals(Activation.GELU, ((DenseLayer) back.layer(1)).activation());
+        assertArrayEquals(net.layer(1).weights(), back.layer(1).weights());
+    }
+
+    @Test
     void residualBlocksHaveNoSequentialEquivalent() {
         Network net = Network.builder(4).dense(6, Activation.RELU).residual(2, Activation.TANH).dense(2, Activation.IDENTITY).build(1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TorchBridge.toStateDict(net, ""));
