@@ -1,0 +1,186 @@
+package dev.checkprop.spark;
+
+import dev.checkprop.io.ModelFile;
+import dev.checkprop.io.SafeTensors;
+import dev.checkprop.nn.Loss;
+import dev.checkprop.nn.Network;
+import dev.checkprop.nn.StateModel;
+import org.apache.spark.SparkException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.broadcast.Broadcast;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * K shards of a data file on Spark: partition j reads rows {@code Shards.from(N, K, j)} ..
+ * {@code Shards.to(N, K, j)} of the file itself (once per executor JVM, {@link ShardCache}), plans
+ * them from its executor's heap and keeps its executor between jobs. Each call is one Spark job:
+ * the parameters (when changed) and the direction are broadcast, each partition answers its
+ * {@link ShardResult}, {@code collect()} returns them in partition order, and the driver combines
+ * them in that order ({@link ShardBackend}) &mdash; never {@code treeAggregate} or {@code reduce},
+ * whose merge order follows task completion.
+ */
+public final class SparkShards extends ShardBackend {
+
+    private final JavaSparkContext sc;
+    private final JavaRDD<Integer> partitions;
+    private final Broadcast<byte[]> modelBroadcast;
+    private Broadcast<float[]> params;
+    private long paramsVersion = -1;
+
+    private SparkShards(JavaSparkContext sc, Session s, Network net, byte[] model) {
+        super(s, net, model);
+        this.sc = sc;
+        List<Integer> idx = new ArrayList<>();
+        for (int j = 0; j < s.shards(); j++) {
+            idx.add(j);
+        }
+        // Only the partition numbers travel: each partition reads its own rows.
+        this.partitions = sc.parallelize(idx, s.shards());
+        this.modelBroadcast = sc.broadcast(model);
+    }
+
+    /**
+     * Opens K shards of {@code data} (a path every executor can read through Hadoop's FileSystem)
+     * for the model file's bytes.
+     *
+     * @param threads   executor threads per task (the bits do not depend on it)
+     * @param miniBatch rows per shard per step (0: every row, every step)
+     */
+    public static SparkShards open(JavaSparkContext sc, byte[] model, String data, Loss loss, String plan, int shards,
+                                   StateModel.Mode mode, int threads, int miniBatch, long seed) throws IOException {
+        if (shards < 1) {
+            throw new IllegalArgumentException("--partitions must be >= 1, got " + shards);
+        }
+        Network net = ModelFile.fromSafeTensors(SafeTensors.read(model, "the model"), "the model");
+        int rows = SafeTensorsRows.open(data).rows(loss);
+        Session s = new Session(UUID.randomUUID().toString(), data, loss, plan, shards, rows, mode, threads,
+                shardsPerJvm(sc, shards), miniBatch, seed);
+        return new SparkShards(sc, s, net, model);
+    }
+
+    /**
+     * Shards one executor JVM holds: all K in local mode, else K over the executors (rounded up),
+     * or {@code spark.checkprop.shardsPerExecutor} when set.
+     */
+    static int shardsPerJvm(JavaSparkContext sc, int shards) {
+        String set = sc.getConf().get("spark.checkprop.shardsPerExecutor", null);
+        if (set != null) {
+            return Integer.parseInt(set.trim());
+        }
+        if (sc.isLocal()) {
+            return shards;
+        }
+        int executors = Math.max(1, sc.sc().getExecutorMemoryStatus().size() - 1);
+        return (shards + executors - 1) / executors;
+    }
+
+    @Override
+    List<ShardResult> run(long step, float[] direction, boolean wantGradient) {
+        long t0 = System.nanoTime();
+        if (params == null || paramsVersion != version) {
+            if (params != null) {
+                params.destroy(false);
+            }
+            params = sc.broadcast(Flat.of(net));
+            paramsVersion = version;
+        }
+        Broadcast<float[]> v = direction == null ? null : sc.broadcast(direction);
+        long t1 = System.nanoTime();
+        List<ShardResult> out;
+        try {
+            out = partitions.mapPartitionsWithIndex(new Task(session, modelBroadcast, params, version, v, step,
+                    wantGradient), false).collect();
+        } catch (Exception e) { // SparkException is checked, and thrown undeclared
+            throw unwrap(e);
+        } finally {
+            if (v != null) {
+                v.destroy(false);
+            }
+        }
+        long t2 = System.nanoTime();
+        double job = (t2 - t1) / 1e9;
+        double compute = slowest(out);
+        timing(new Timing((t1 - t0) / 1e9, compute, job - compute, 0, (t2 - t0) / 1e9));
+        return out;
+    }
+
+    /** A failed task's own exception (its message names the shard), out of Spark's wrapping. */
+    static RuntimeException unwrap(Exception e) {
+        Throwable t = e;
+        while (t != null) {
+            if (!(t instanceof SparkException) && t != e && t.getMessage() != null && t.getMessage().startsWith("shard ")) {
+                return new ShardFailure(t.getMessage(), e);
+            }
+            t = t.getCause();
+        }
+        // The message of a stage failure quotes the task's exception: keep the line that names the shard.
+        String m = e.getMessage() == null ? "" : e.getMessage();
+        int at = m.indexOf("shard ");
+        if (at >= 0) {
+            int end = m.indexOf('\n', at);
+            return new ShardFailure(m.substring(at, end < 0 ? m.length() : end).strip(), e);
+        }
+        return e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
+    }
+
+    /** A shard failed on an executor; the message is the shard's own (it names the shard, file and rows). */
+    public static final class ShardFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ShardFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    @Override
+    public void close() {
+        String id = session.id();
+        // Release the shards' executors in every executor JVM that holds them (one task per partition).
+        try {
+            partitions.foreachPartition(it -> ShardCache.release(id));
+        } catch (RuntimeException e) {
+            // a lost executor holds nothing any more
+        }
+        if (params != null) {
+            params.destroy(false);
+        }
+        modelBroadcast.destroy(false);
+    }
+
+    /** The partition function: shard j's state from the cache, one run, one result. */
+    static final class Task implements Function2<Integer, Iterator<Integer>, Iterator<ShardResult>> {
+        private static final long serialVersionUID = 1L;
+        private final Session session;
+        private final Broadcast<byte[]> model;
+        private final Broadcast<float[]> params;
+        private final long version;
+        private final Broadcast<float[]> direction;
+        private final long step;
+        private final boolean wantGradient;
+
+        Task(Session session, Broadcast<byte[]> model, Broadcast<float[]> params, long version,
+             Broadcast<float[]> direction, long step, boolean wantGradient) {
+            this.session = session;
+            this.model = model;
+            this.params = params;
+            this.version = version;
+            this.direction = direction;
+            this.step = step;
+            this.wantGradient = wantGradient;
+        }
+
+        @Override
+        public Iterator<ShardResult> call(Integer j, Iterator<Integer> ignored) throws Exception {
+            ShardState st = ShardCache.state(session, j, model.value());
+            float[] v = direction == null ? null : direction.value();
+            return List.of(st.run(version, params.value(), step, v, wantGradient)).iterator();
+        }
+    }
+}
