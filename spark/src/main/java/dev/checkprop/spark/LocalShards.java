@@ -20,9 +20,11 @@ import java.util.UUID;
 public final class LocalShards extends ShardBackend {
 
     private final List<ShardState> states = new ArrayList<>();
+    private final double setupSeconds;
 
     private LocalShards(Session s, Network net, byte[] model) throws IOException {
         super(s, net, model);
+        long t0 = System.nanoTime();
         try {
             for (int j = 0; j < s.shards(); j++) {
                 states.add(ShardState.create(s, j, model));
@@ -31,6 +33,12 @@ public final class LocalShards extends ShardBackend {
             close();
             throw e;
         }
+        setupSeconds = (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** Answers the seconds spent reading the shards and building their executors, at {@link #open}. */
+    public double setupSeconds() {
+        return setupSeconds;
     }
 
     /**
@@ -61,7 +69,7 @@ public final class LocalShards extends ShardBackend {
         for (ShardResult r : out) {
             compute += r.nanos() / 1e9;
         }
-        timing(new Timing((t1 - t0) / 1e9, compute, (t2 - t1) / 1e9 - compute, 0, (t2 - t0) / 1e9));
+        timing(new Timing((t1 - t0) / 1e9, 0, compute, Math.max(0, (t2 - t1) / 1e9 - compute), 0, (t2 - t0) / 1e9));
         return out;
     }
 

@@ -19,8 +19,13 @@ import java.util.List;
  */
 public abstract class ShardBackend implements AutoCloseable {
 
-    /** What one call cost on the driver's clock, in seconds. */
-    public record Timing(double broadcast, double compute, double collect, double combine, double total) {
+    /**
+     * What one call cost, in seconds: shipping the parameters and direction (broadcast), the slowest
+     * shard's first-time setup (reading its rows, planning and building its executor; 0 once cached),
+     * the slowest shard's executor run (compute), the rest of the job (scheduling, task start,
+     * serialising and collecting the results), combining them on the driver, and the whole call.
+     */
+    public record Timing(double broadcast, double setup, double compute, double collect, double combine, double total) {
     }
 
     final Session session;
@@ -133,7 +138,7 @@ public abstract class ShardBackend implements AutoCloseable {
         plans = p.toString();
         if (last != null) {
             double combine = (System.nanoTime() - t0) / 1e9;
-            last = new Timing(last.broadcast(), last.compute(), last.collect(), combine, last.total() + combine);
+            last = new Timing(last.broadcast(), last.setup(), last.compute(), last.collect(), combine, last.total() + combine);
             if (timingListener != null) {
                 timingListener.accept(last);
             }
@@ -144,6 +149,15 @@ public abstract class ShardBackend implements AutoCloseable {
     /** Releases the shards' executors. */
     @Override
     public abstract void close();
+
+    /** Answers the largest per-shard setup time of a job, in seconds. */
+    static double slowestSetup(List<ShardResult> results) {
+        long max = 0;
+        for (ShardResult r : results) {
+            max = Math.max(max, r.setupNanos());
+        }
+        return max / 1e9;
+    }
 
     /** Answers the largest per-shard executor time of a job, in seconds. */
     static double slowest(List<ShardResult> results) {

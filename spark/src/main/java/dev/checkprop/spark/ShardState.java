@@ -99,7 +99,7 @@ final class ShardState implements AutoCloseable {
      */
     synchronized ShardResult run(long version, float[] params, long step, float[] direction, boolean wantGradient) {
         if (rows == null) {
-            return new ShardResult(shard, 0, 0, null, null, "-", 0);
+            return new ShardResult(shard, 0, 0, null, null, "-", 0, 0);
         }
         if (version != this.version) {
             Flat.into(params, net);
@@ -123,7 +123,7 @@ final class ShardState implements AutoCloseable {
             g = wantGradient ? Flat.of(gradient) : null;
         }
         final long nanos = System.nanoTime() - t0;
-        return new ShardResult(shard, b.size(), loss, g, p, worker.selection().plan().name(), nanos);
+        return new ShardResult(shard, b.size(), loss, g, p, worker.selection().plan().name(), nanos, 0);
     }
 
     @Override

@@ -127,9 +127,15 @@ public final class SparkMain {
             }
             ModelFile.gradientsToSafeTensors(net, g, loss).write(outPath);
             ShardBackend.Timing t = times.get(times.size() - 1);
-            out.printf(Locale.ROOT, "%d partitions on %s: loss %.6g, plans %s; %.4f s (broadcast %.4f, compute %.4f,"
-                            + " collect %.4f, combine %.4f)%n", shards.shards(), where(o, sc), loss, shards.plans(),
-                    t.total(), t.broadcast(), t.compute(), t.collect(), t.combine());
+            out.printf(Locale.ROOT, "%d partitions on %s: loss %.6g, plans %s; last call %.4f s (broadcast %.4f, setup %.4f,"
+                            + " compute %.4f, collect %.4f, combine %.4f)%n", shards.shards(), where(o, sc), loss, shards.plans(),
+                    t.total(), t.broadcast(), t.setup(), t.compute(), t.collect(), t.combine());
+            if (repeat > 1) {
+                double[] totals = times.stream().skip(1).mapToDouble(ShardBackend.Timing::total).sorted().toArray();
+                double[] computes = times.stream().skip(1).mapToDouble(ShardBackend.Timing::compute).sorted().toArray();
+                out.printf(Locale.ROOT, "after the first call: median %.4f s per call, median slowest-shard compute %.4f s%n",
+                        totals[totals.length / 2], computes[computes.length / 2]);
+            }
             if (o.has("--report")) {
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("plan", o.get("--plan", "full"));
@@ -143,6 +149,7 @@ public final class SparkMain {
                 r.put("seconds", times.get(0).total());
                 r.put("seconds_per_step", times.stream().mapToDouble(ShardBackend.Timing::total).toArray());
                 r.put("broadcast_seconds", times.stream().mapToDouble(ShardBackend.Timing::broadcast).toArray());
+                r.put("setup_seconds", times.stream().mapToDouble(ShardBackend.Timing::setup).toArray());
                 r.put("compute_seconds", times.stream().mapToDouble(ShardBackend.Timing::compute).toArray());
                 r.put("collect_seconds", times.stream().mapToDouble(ShardBackend.Timing::collect).toArray());
                 r.put("repeat", repeat);
@@ -172,7 +179,7 @@ public final class SparkMain {
             };
             Gradients g = Gradients.zerosLike(net);
             for (int s = 0; s < steps; s++) {
-                double[] t = new double[5];
+                double[] t = new double[6];
                 double loss;
                 int jobs;
                 if (hf) {
@@ -193,6 +200,7 @@ public final class SparkMain {
                     opt.step(g, s);
                     shards.parametersChanged();
                     t[0] = tm.broadcast();
+                    t[5] = tm.setup();
                     t[1] = tm.compute();
                     t[2] = tm.collect();
                     t[3] = tm.combine();
@@ -201,8 +209,8 @@ public final class SparkMain {
                 }
                 losses.add(loss);
                 times.add(t);
-                out.printf(Locale.ROOT, "step %3d  loss %.9g  %d job%s  %.4f s (broadcast %.4f, compute %.4f, collect %.4f)%n",
-                        s, loss, jobs, jobs == 1 ? "" : "s", t[4], t[0], t[1], t[2]);
+                out.printf(Locale.ROOT, "step %3d  loss %.9g  %d job%s  %.4f s (broadcast %.4f, setup %.4f, compute %.4f,"
+                                + " collect %.4f)%n", s, loss, jobs, jobs == 1 ? "" : "s", t[4], t[0], t[5], t[1], t[2]);
             }
             if (o.has("--save")) {
                 ModelFile.save(net, Path.of(o.get("--save", "")));
@@ -220,6 +228,7 @@ public final class SparkMain {
                 r.put("losses", losses.stream().mapToDouble(Double::doubleValue).toArray());
                 r.put("seconds_per_step", times.stream().mapToDouble(t -> t[4]).toArray());
                 r.put("broadcast_seconds", times.stream().mapToDouble(t -> t[0]).toArray());
+                r.put("setup_seconds", times.stream().mapToDouble(t -> t[5]).toArray());
                 r.put("compute_seconds", times.stream().mapToDouble(t -> t[1]).toArray());
                 r.put("collect_seconds", times.stream().mapToDouble(t -> t[2]).toArray());
                 Json.write(r, Path.of(o.get("--report", "")));
@@ -244,14 +253,16 @@ public final class SparkMain {
                 sums[1] += t.compute();
                 sums[2] += t.collect();
                 sums[3] += t.combine();
+                sums[4] += t.setup();
             };
         }
 
-        private final double[] sums = new double[4];
+        private final double[] sums = new double[5];
 
         void done(double[] t) {
             shards.timingListener = null;
             System.arraycopy(sums, 0, t, 0, 4);
+            t[5] = sums[4];
             t[4] = (System.nanoTime() - t0) / 1e9;
         }
     }

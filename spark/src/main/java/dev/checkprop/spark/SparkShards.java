@@ -107,7 +107,8 @@ public final class SparkShards extends ShardBackend {
         long t2 = System.nanoTime();
         double job = (t2 - t1) / 1e9;
         double compute = slowest(out);
-        timing(new Timing((t1 - t0) / 1e9, compute, job - compute, 0, (t2 - t0) / 1e9));
+        double setup = slowestSetup(out);
+        timing(new Timing((t1 - t0) / 1e9, setup, compute, Math.max(0, job - compute - setup), 0, (t2 - t0) / 1e9));
         return out;
     }
 
@@ -178,9 +179,12 @@ public final class SparkShards extends ShardBackend {
 
         @Override
         public Iterator<ShardResult> call(Integer j, Iterator<Integer> ignored) throws Exception {
+            long t0 = System.nanoTime();
+            int before = ShardCache.size();
             ShardState st = ShardCache.state(session, j, model.value());
+            long setup = ShardCache.size() != before ? System.nanoTime() - t0 : 0;
             float[] v = direction == null ? null : direction.value();
-            return List.of(st.run(version, params.value(), step, v, wantGradient)).iterator();
+            return List.of(st.run(version, params.value(), step, v, wantGradient).withSetup(setup)).iterator();
         }
     }
 }
