@@ -191,6 +191,100 @@ public final class CsvLoader {
      */
     public Dataset read(Reader reader, String source) throws IOException {
         final BufferedReader in = reader instanceof BufferedReader b ? b : new BufferedReader(reader);
+        final Rows rows = new Rows(source, true);
+        int lineNo = 0;
+        String line;
+        while ((line = in.readLine()) != null) {
+            rows.line(line, ++lineNo);
+        }
+        return rows.finish(lineNo);
+    }
+
+    /**
+     * Where each data row of a CSV file starts, found by {@link #index}: what {@link #readRows}
+     * needs to read any range of rows without reading the rows before it.
+     *
+     * @param columns    the fields of every row
+     * @param classes    K for a classification loader (as {@link #load} answers it), 0 for regression
+     * @param rowOffsets the byte offset in the file of the line of each data row, in file order
+     * @param rowLines   the 1-based line number of each data row
+     */
+    public record RowIndex(int columns, int classes, long[] rowOffsets, int[] rowLines) {
+
+        /** Answers N, the data rows. */
+        public int rows() {
+            return rowOffsets.length;
+        }
+    }
+
+    /**
+     * Indexes a CSV file in one streaming pass over its bytes, checking it as {@link #load} does:
+     * every value is parsed (and dropped), so a file {@link #load} refuses is refused here with the
+     * same message, and a file it reads gives the same rows, in the same order, to
+     * {@link #readRows}. Holds 12 bytes per row (offset, line and, for classification, the label).
+     * Lines end at LF, CR or CRLF, as {@link BufferedReader#readLine} ends them.
+     *
+     * @param in     the file from its first byte (buffered here)
+     * @param source names the file in messages
+     * @throws DataFormatException naming the source, line and column of the first problem
+     * @throws IOException         if the stream fails
+     */
+    public RowIndex index(java.io.InputStream in, String source) throws IOException {
+        final Utf8Lines lines = new Utf8Lines(in, source, 0);
+        final Rows rows = new Rows(source, false);
+        final it.unimi.dsi.fastutil.longs.LongArrayList offsets = new it.unimi.dsi.fastutil.longs.LongArrayList();
+        final IntArrayList lineNos = new IntArrayList();
+        int lineNo = 0;
+        String line;
+        while ((line = lines.next(lineNo + 1)) != null) {
+            if (rows.line(line, ++lineNo)) {
+                offsets.add(lines.lineStart());
+                lineNos.add(lineNo);
+            }
+        }
+        rows.finish(lineNo);
+        return new RowIndex(rows.columns, rows.classesFound(), offsets.toLongArray(), lineNos.toIntArray());
+    }
+
+    /**
+     * Reads rows {@code from .. to-1} of an indexed file, parsed and checked as {@link #load} parses
+     * them (messages name the file's own line numbers): the dataset {@link #load} answers, restricted
+     * to those rows. Reads only the bytes of those lines.
+     *
+     * @param in     the file positioned at {@code index.rowOffsets()[from]} (buffered here)
+     * @param index  the file's {@link #index}, from this loader
+     * @throws DataFormatException naming the line of a value that no longer parses, or if the file
+     *                             ends early (it changed since it was indexed)
+     * @throws IOException         if the stream fails
+     */
+    public Dataset readRows(java.io.InputStream in, String source, RowIndex index, int from, int to) throws IOException {
+        java.util.Objects.checkFromToIndex(from, to, index.rows());
+        if (from == to) {
+            throw new IllegalArgumentException("no rows to read: " + from + ".." + to);
+        }
+        final Rows rows = new Rows(source, true);
+        rows.startAt(index.columns());
+        rows.fixedClasses = index.classes();
+        int lineNo = index.rowLines()[from] - 1;
+        final Utf8Lines lines = new Utf8Lines(in, source, index.rowOffsets()[from]);
+        int read = 0;
+        while (read < to - from) {
+            final String line = lines.next(lineNo + 1);
+            if (line == null) {
+                throw new DataFormatException(source + " line " + lineNo + ": the file ended after " + read + " of rows "
+                        + from + ".." + (to - 1) + "; was it changed after it was indexed?");
+            }
+            if (rows.line(line, ++lineNo)) {
+                read++;
+            }
+        }
+        return rows.finish(lineNo);
+    }
+
+    /** One parse: the column layout found on the first row, and the values of the rows read. */
+    private final class Rows {
+        final String source;
+        final boolean keep;
         final List<String> fields = new ArrayList<>();
         final FloatArrayList x = new FloatArrayList();
         final FloatArrayList y = new FloatArrayList();
@@ -199,36 +293,48 @@ public final class CsvLoader {
         int labelAt = -1;
         int firstTarget = -1;
         int maxLabel = -1;
-        int maxLabelLine = 0;
-        int lineNo = 0;
-        String line;
-        while ((line = in.readLine()) != null) {
-            lineNo++;
+        int maxLabelLine;
+        int dataRows;
+        /** For {@link #readRows}: K from the index, whatever these rows' labels are. */
+        int fixedClasses;
+
+        Rows(String source, boolean keep) {
+            this.source = source;
+            this.keep = keep;
+        }
+
+        /** Sets the layout of a file whose first row has {@code columns} fields, as {@link #line} would. */
+        void startAt(int columns) {
+            this.columns = columns;
+            if (targetColumns == 0) {
+                labelAt = labelColumn < 0 ? columns + labelColumn : labelColumn;
+            } else {
+                firstTarget = columns - targetColumns;
+            }
+        }
+
+        /** Takes line {@code lineNo}: answers whether it was a data row. */
+        boolean line(String line, int lineNo) throws DataFormatException {
             if (lineNo == 1 && !line.isEmpty() && line.charAt(0) == '\uFEFF') {
                 line = line.substring(1);
             }
             if (line.isBlank()) {
-                continue;
+                return false;
             }
             split(line, fields);
             if (columns < 0) {
-                columns = fields.size();
+                startAt(fields.size());
                 final String where = source + " line " + lineNo;
-                if (targetColumns == 0) {
-                    labelAt = labelColumn < 0 ? columns + labelColumn : labelColumn;
-                    if (labelAt < 0 || labelAt >= columns) {
-                        throw new DataFormatException(where + ": label column " + labelColumn + " does not exist in a "
-                                + columns + "-column file");
-                    }
-                } else {
-                    firstTarget = columns - targetColumns;
+                if (targetColumns == 0 && (labelAt < 0 || labelAt >= columns)) {
+                    throw new DataFormatException(where + ": label column " + labelColumn + " does not exist in a "
+                            + columns + "-column file");
                 }
                 if (columns < 2 || (targetColumns > 0 && firstTarget < 1)) {
                     throw new DataFormatException(where + ": a " + columns + "-column file has no input columns besides the "
                             + (targetColumns == 0 ? "label column" : targetColumns + " target column" + (targetColumns > 1 ? "s" : "")));
                 }
                 if (isHeader(fields)) {
-                    continue;
+                    return false;
                 }
             } else if (fields.size() != columns) {
                 throw new DataFormatException(source + " line " + lineNo + ": expected " + columns + " columns, got "
@@ -244,25 +350,110 @@ public final class CsvLoader {
                     }
                     labels.add(label);
                 } else if (firstTarget > 0 && c >= firstTarget) {
-                    y.add(parseValue(f, source, lineNo, c));
+                    final float v = parseValue(f, source, lineNo, c);
+                    if (keep) {
+                        y.add(v);
+                    }
                 } else {
-                    x.add(parseValue(f, source, lineNo, c));
+                    final float v = parseValue(f, source, lineNo, c);
+                    if (keep) {
+                        x.add(v);
+                    }
                 }
             }
+            dataRows++;
+            return true;
         }
-        if (x.isEmpty()) {
-            throw new DataFormatException(source + ": no data rows" + (lineNo == 0 ? " (the file is empty)" : ""));
+
+        int classesFound() {
+            return targetColumns == 0 ? (classes > 0 ? classes : maxLabel + 1) : 0;
         }
-        final int inputWidth = columns - (targetColumns == 0 ? 1 : targetColumns);
-        if (targetColumns == 0) {
-            if (classes == 0) {
-                final String at = source + " line " + maxLabelLine;
-                Dataset.checkInferredClasses(labels.toIntArray(), maxLabel + 1, i -> at);
+
+        /** The dataset of the rows read (null when values were not kept), after the whole-file checks. */
+        Dataset finish(int lineNo) throws DataFormatException {
+            if (dataRows == 0) {
+                throw new DataFormatException(source + ": no data rows" + (lineNo == 0 ? " (the file is empty)" : ""));
             }
-            return Dataset.adoptClassification(x.toFloatArray(), inputWidth, labels.toIntArray(),
-                    classes > 0 ? classes : maxLabel + 1);
+            final int inputWidth = columns - (targetColumns == 0 ? 1 : targetColumns);
+            if (targetColumns == 0) {
+                if (fixedClasses == 0 && classes == 0) {
+                    final String at = source + " line " + maxLabelLine;
+                    Dataset.checkInferredClasses(labels.toIntArray(), maxLabel + 1, i -> at);
+                }
+                if (!keep) {
+                    return null;
+                }
+                final int k = fixedClasses > 0 ? fixedClasses : classesFound();
+                return Dataset.adoptClassification(x.toFloatArray(), inputWidth, labels.toIntArray(), k);
+            }
+            return keep ? Dataset.adoptRegression(x.toFloatArray(), inputWidth, y.toFloatArray(), targetColumns) : null;
         }
-        return Dataset.adoptRegression(x.toFloatArray(), inputWidth, y.toFloatArray(), targetColumns);
+    }
+
+    /**
+     * The lines of a UTF-8 byte stream, each with the byte offset where it starts: lines end at LF,
+     * CR or CRLF (as {@link BufferedReader#readLine}), and malformed UTF-8 is an error naming the
+     * line and byte, as {@link #load} names it.
+     */
+    private static final class Utf8Lines {
+        private final java.io.InputStream in;
+        private final String source;
+        private final java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        private byte[] buf = new byte[256];
+        private long offset;
+        private long lineStart;
+        private int pending = -1;
+
+        Utf8Lines(java.io.InputStream in, String source, long offset) {
+            this.in = in instanceof java.io.BufferedInputStream ? in : new java.io.BufferedInputStream(in, 1 << 16);
+            this.source = source;
+            this.offset = offset;
+        }
+
+        long lineStart() {
+            return lineStart;
+        }
+
+        /** Answers line {@code lineNo}'s text without its terminator, or null at the end of the stream. */
+        String next(int lineNo) throws IOException {
+            lineStart = offset;
+            int n = 0;
+            int b = pending >= 0 ? pending : in.read();
+            pending = -1;
+            if (b < 0) {
+                return null;
+            }
+            while (b >= 0 && b != '\n' && b != '\r') {
+                if (n == buf.length) {
+                    buf = java.util.Arrays.copyOf(buf, 2 * n);
+                }
+                buf[n++] = (byte) b;
+                b = in.read();
+            }
+            offset += n + (b >= 0 ? 1 : 0);
+            if (b == '\r') {
+                final int c = in.read();
+                if (c == '\n') {
+                    offset++;
+                } else {
+                    pending = c;
+                }
+            }
+            final java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(buf, 0, n);
+            final java.nio.CharBuffer chars = java.nio.CharBuffer.allocate(n);
+            decoder.reset();
+            java.nio.charset.CoderResult r = decoder.decode(bytes, chars, true);
+            if (!r.isError()) {
+                r = decoder.flush(chars);
+            }
+            if (r.isError()) {
+                throw new DataFormatException(source + " line " + lineNo + ", byte " + (lineStart + bytes.position())
+                        + ": not valid UTF-8 (is the file Latin-1 or another encoding? convert it to UTF-8)");
+            }
+            return chars.flip().toString();
+        }
     }
 
     private boolean isHeader(List<String> fields) {

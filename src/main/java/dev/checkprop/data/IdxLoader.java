@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -52,45 +53,141 @@ public final class IdxLoader {
         // files is reported without first reading a large images file.
         try (FileChannel imageChannel = FileChannel.open(images, StandardOpenOption.READ);
              FileChannel labelChannel = FileChannel.open(labels, StandardOpenOption.READ)) {
-            final Layout imageLayout = readHeader(imageChannel, images.toString());
-            if (imageLayout.dims.length < 2) {
-                throw new DataFormatException(images + " offset 3: images need at least 2 dimensions [N, ...], the file declares "
-                        + imageLayout.dims.length);
-            }
-            if (scaleTo01 && imageLayout.type != Type.UBYTE) {
-                throw new DataFormatException(images + " offset 2: scaling to [0, 1] applies to unsigned-byte images, the file holds "
-                        + imageLayout.type.label);
-            }
-            final Layout labelLayout = readHeader(labelChannel, labels.toString());
-            if (labelLayout.dims.length != 1) {
-                throw new DataFormatException(labels + " offset 3: labels need 1 dimension [N], the file declares "
-                        + labelLayout.dims.length);
-            }
-            if (labelLayout.type.isFloating()) {
-                throw new DataFormatException(labels + " offset 2: labels need an integer type (ubyte, byte, short or int), the file holds "
-                        + labelLayout.type.label);
-            }
-            if (labelLayout.dims[0] != imageLayout.dims[0]) {
-                throw new DataFormatException(labels + " has " + labelLayout.dims[0] + " labels but " + images + " has "
-                        + imageLayout.dims[0] + " images");
-            }
-            // Before either array exists: every image element becomes a 4-byte float, every label an int.
-            dev.checkprop.memory.Preflight.heap(images + " and " + labels + ": " + imageLayout.elements + " values as floats and "
-                    + labelLayout.elements + " labels", 4.0 * imageLayout.elements + 4.0 * labelLayout.elements,
-                    "give a larger -Xmx");
-            final int[] y = readLabels(labelChannel, labelLayout, labels.toString());
-            final float[] x = readFloats(imageChannel, imageLayout, scaleTo01, images.toString());
-            final int rowWidth = (int) (imageLayout.elements / imageLayout.dims[0]);
-            int classes = Dataset.inferClasses(y);
-            Dataset.checkInferredClasses(y, classes, i -> labels + " offset " + (labelLayout.dataOffset
-                    + (long) i * labelLayout.type.bytes) + " (sample " + i + ")");
-            return Dataset.adoptClassification(x, rowWidth, y, classes);
+            final Pair pair = checkPair(imageChannel, images.toString(), labelChannel, labels.toString(), scaleTo01);
+            final float[] x = readFloats(imageChannel, readHeader(imageChannel, images.toString()), scaleTo01, images.toString(),
+                    0, pair.samples);
+            return Dataset.adoptClassification(x, pair.rowWidth, pair.labels, pair.classes);
         } catch (DataFormatException | java.nio.file.NoSuchFileException e) {
             throw e;
         } catch (IOException e) {
             // "Is a directory", "Input/output error": which of the two files?
             throw new IOException(images + " / " + labels + ": cannot read: " + dev.checkprop.io.AtomicFiles.reason(e), e);
         }
+    }
+
+    /**
+     * An images file and a labels file checked as {@link #loadImagesAndLabels} checks them, for
+     * reading ranges of samples with {@link #readRows}.
+     *
+     * <p>{@code samples} is N, {@code rowWidth} the values of one sample (the product of the images'
+     * dimensions after the first), {@code classes} K, one more than the largest label.
+     */
+    public static final class Pair implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        private final Type type;
+        private final int[] dims;
+        private final long dataOffset;
+        private final int samples;
+        private final int rowWidth;
+        private final int[] labels;
+        private final int classes;
+
+        Pair(Layout imageLayout, int samples, int rowWidth, int[] labels, int classes) {
+            this.type = imageLayout.type;
+            this.dims = imageLayout.dims;
+            this.dataOffset = imageLayout.dataOffset;
+            this.samples = samples;
+            this.rowWidth = rowWidth;
+            this.labels = labels;
+            this.classes = classes;
+        }
+
+        /** Answers N. */
+        public int samples() {
+            return samples;
+        }
+
+        /** Answers the values of one sample. */
+        public int rowWidth() {
+            return rowWidth;
+        }
+
+        /** Answers K. */
+        public int classes() {
+            return classes;
+        }
+
+        /** Answers the label of sample {@code i}. */
+        public int label(int i) {
+            return labels[i];
+        }
+
+        boolean sameHeader(Layout l) {
+            return l.type == type && Arrays.equals(l.dims, dims) && l.dataOffset == dataOffset;
+        }
+    }
+
+    /**
+     * Checks an images file and a labels file as {@link #loadImagesAndLabels} does (both headers,
+     * their agreement, and every label, read whole), reading of the images file only its header:
+     * the same problems give the same messages, and a pair it accepts gives the same samples to
+     * {@link #readRows}.
+     *
+     * @param images a channel over the images file (only its header is read)
+     * @param labels a channel over the labels file (read whole)
+     * @throws DataFormatException naming the file and offset of the first problem
+     * @throws IOException         if a channel fails
+     */
+    public static Pair check(SeekableByteChannel images, String imagesName, SeekableByteChannel labels, String labelsName,
+                             boolean scaleTo01) throws IOException {
+        return checkPair(images, imagesName, labels, labelsName, scaleTo01);
+    }
+
+    private static Pair checkPair(SeekableByteChannel imageChannel, String images, SeekableByteChannel labelChannel,
+                                  String labels, boolean scaleTo01) throws IOException {
+        final Layout imageLayout = readHeader(imageChannel, images);
+        if (imageLayout.dims.length < 2) {
+            throw new DataFormatException(images + " offset 3: images need at least 2 dimensions [N, ...], the file declares "
+                    + imageLayout.dims.length);
+        }
+        if (scaleTo01 && imageLayout.type != Type.UBYTE) {
+            throw new DataFormatException(images + " offset 2: scaling to [0, 1] applies to unsigned-byte images, the file holds "
+                    + imageLayout.type.label);
+        }
+        final Layout labelLayout = readHeader(labelChannel, labels);
+        if (labelLayout.dims.length != 1) {
+            throw new DataFormatException(labels + " offset 3: labels need 1 dimension [N], the file declares "
+                    + labelLayout.dims.length);
+        }
+        if (labelLayout.type.isFloating()) {
+            throw new DataFormatException(labels + " offset 2: labels need an integer type (ubyte, byte, short or int), the file holds "
+                    + labelLayout.type.label);
+        }
+        if (labelLayout.dims[0] != imageLayout.dims[0]) {
+            throw new DataFormatException(labels + " has " + labelLayout.dims[0] + " labels but " + images + " has "
+                    + imageLayout.dims[0] + " images");
+        }
+        final int rowWidth = (int) (imageLayout.elements / imageLayout.dims[0]);
+        // Before either array exists: every image element becomes a 4-byte float, every label an int.
+        dev.checkprop.memory.Preflight.heap(images + " and " + labels + ": " + imageLayout.elements + " values as floats and "
+                + labelLayout.elements + " labels", 4.0 * imageLayout.elements + 4.0 * labelLayout.elements,
+                "give a larger -Xmx");
+        final int[] y = readLabels(labelChannel, labelLayout, labels);
+        int classes = Dataset.inferClasses(y);
+        Dataset.checkInferredClasses(y, classes, i -> labels + " offset " + (labelLayout.dataOffset
+                + (long) i * labelLayout.type.bytes) + " (sample " + i + ")");
+        return new Pair(imageLayout, imageLayout.dims[0], rowWidth, y, classes);
+    }
+
+    /**
+     * Reads samples {@code from .. to-1} of a pair {@link #check} accepted: their images, converted
+     * as {@link #loadImagesAndLabels} converts them (messages name the same offsets and samples),
+     * with the labels and K of {@code pair}. Reads the images file's header and those samples' bytes only.
+     *
+     * @param images a channel over the same images file
+     * @throws DataFormatException naming the offset and sample of a non-finite value, or if the
+     *                             file no longer has the header {@link #check} read
+     * @throws IOException         if the channel fails
+     */
+    public static Dataset readRows(SeekableByteChannel images, String imagesName, Pair pair, boolean scaleTo01, int from, int to)
+            throws IOException {
+        java.util.Objects.checkFromToIndex(from, to, pair.samples);
+        final Layout layout = readHeader(images, imagesName);
+        if (!pair.sameHeader(layout)) {
+            throw new DataFormatException(imagesName + " offset 0: the header changed since the file was checked");
+        }
+        final float[] x = readFloats(images, layout, scaleTo01, imagesName, from, to);
+        return Dataset.adoptClassification(x, pair.rowWidth, Arrays.copyOfRange(pair.labels, from, to), pair.classes);
     }
 
     /** IDX element types, by type code. */
@@ -131,7 +228,7 @@ public final class IdxLoader {
     }
 
     /** Reads and checks the header against the file's length, allocating nothing of a declared size. */
-    static Layout readHeader(FileChannel ch, String source) throws IOException {
+    static Layout readHeader(SeekableByteChannel ch, String source) throws IOException {
         final long size = ch.size();
         if (size < MAGIC_BYTES) {
             throw new DataFormatException(source + " offset 0: the file is " + size
@@ -193,11 +290,15 @@ public final class IdxLoader {
     }
 
     /** Reads the elements as floats, checking float and double elements are finite. */
-    static float[] readFloats(FileChannel ch, Layout layout, boolean scaleTo01, String source) throws IOException {
-        final float[] out = new float[(int) layout.elements];
+    static float[] readFloats(SeekableByteChannel ch, Layout layout, boolean scaleTo01, String source, int fromSample,
+                              int toSample) throws IOException {
+        final long perSample = layout.elements / layout.dims[0];
+        final long first = fromSample * perSample;
+        final float[] out = new float[Math.toIntExact((toSample - fromSample) * perSample)];
         final Type type = layout.type;
-        final ElementReader reader = new ElementReader(ch, layout, source);
-        for (int i = 0; i < out.length; i++) {
+        final ElementReader reader = new ElementReader(ch, layout, source, first);
+        for (int k = 0; k < out.length; k++) {
+            final long i = first + k;
             final ByteBuffer b = reader.next();
             final float v;
             switch (type) {
@@ -220,21 +321,21 @@ public final class IdxLoader {
             if (!Float.isFinite(v)) {
                 throw badValue(source, layout, i, v + ": values must be finite");
             }
-            out[i] = v;
+            out[k] = v;
         }
         return out;
     }
 
-    private static DataFormatException badValue(String source, Layout layout, int i, String problem) {
+    private static DataFormatException badValue(String source, Layout layout, long i, String problem) {
         final long perSample = layout.elements / layout.dims[0];
         return new DataFormatException(source + " offset " + (layout.dataOffset + (long) i * layout.type.bytes) + ": value "
                 + i + " (sample " + i / perSample + ") is " + problem);
     }
 
     /** Reads integer labels, checking they are non-negative. */
-    static int[] readLabels(FileChannel ch, Layout layout, String source) throws IOException {
+    static int[] readLabels(SeekableByteChannel ch, Layout layout, String source) throws IOException {
         final int[] out = new int[(int) layout.elements];
-        final ElementReader reader = new ElementReader(ch, layout, source);
+        final ElementReader reader = new ElementReader(ch, layout, source, 0);
         for (int i = 0; i < out.length; i++) {
             final ByteBuffer b = reader.next();
             final int v = switch (layout.type) {
@@ -252,14 +353,23 @@ public final class IdxLoader {
         return out;
     }
 
-    private static ByteBuffer readAt(FileChannel ch, long position, int length, String source) throws IOException {
+    private static ByteBuffer readAt(SeekableByteChannel ch, long position, int length, String source) throws IOException {
         final ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.BIG_ENDIAN);
         while (b.hasRemaining()) {
-            if (ch.read(b, position + b.position()) < 0) {
+            if (read(ch, b, position + b.position()) < 0) {
                 throw truncatedWhileReading(source, position + b.position());
             }
         }
         return b.flip();
+    }
+
+    /** A positional read: a file channel's own, else position then read. */
+    private static int read(SeekableByteChannel ch, ByteBuffer dst, long position) throws IOException {
+        if (ch instanceof FileChannel f) {
+            return f.read(dst, position);
+        }
+        ch.position(position);
+        return ch.read(dst);
     }
 
     private static DataFormatException truncatedWhileReading(String source, long offset) {
@@ -271,17 +381,17 @@ public final class IdxLoader {
      * data; {@link #next} answers a buffer positioned at the next element.
      */
     private static final class ElementReader {
-        private final FileChannel ch;
+        private final SeekableByteChannel ch;
         private final int bytes;
         private final String source;
         private final ByteBuffer buf = ByteBuffer.allocate(CHUNK).order(ByteOrder.BIG_ENDIAN);
         private long position;
 
-        ElementReader(FileChannel ch, Layout layout, String source) {
+        ElementReader(SeekableByteChannel ch, Layout layout, String source, long firstElement) {
             this.ch = ch;
             this.bytes = layout.type.bytes;
             this.source = source;
-            this.position = layout.dataOffset;
+            this.position = layout.dataOffset + firstElement * bytes;
             buf.limit(0);
         }
 
@@ -289,7 +399,7 @@ public final class IdxLoader {
             if (buf.remaining() < bytes) {
                 buf.compact();
                 while (buf.position() < bytes) {
-                    final int n = ch.read(buf, position);
+                    final int n = read(ch, buf, position);
                     if (n < 0) {
                         throw truncatedWhileReading(source, position);
                     }

@@ -13,8 +13,10 @@ import java.nio.ByteBuffer;
  *
  * <p>What is done with non-finite values is the reader's policy, not this class's: the safetensors
  * reader stores them as given and the model and data loaders refuse them, naming the element.
+ * {@link #decode} is public for readers of row ranges outside this package (the Spark module's),
+ * which must convert exactly as {@link SafeTensors#readAsF32} does.
  */
-final class FloatFormats {
+public final class FloatFormats {
 
     private FloatFormats() {
     }
@@ -54,7 +56,7 @@ final class FloatFormats {
      * @return -1, or the index (0 .. n-1) of the first finite F64 element too large for a float,
      *     whose float in {@code dst} is then infinite
      */
-    static int decode(ByteBuffer src, DType dtype, float[] dst, int off, int n) {
+    public static int decode(ByteBuffer src, DType dtype, float[] dst, int off, int n) {
         int overflow = -1;
         switch (dtype) {
             case F32 -> src.asFloatBuffer().get(dst, off, n);

@@ -147,4 +147,88 @@ class CsvLoaderTest {
                 () -> CsvLoader.regression(1).read(new StringReader("1,2\n3\n"), "inline"));
         assertEquals("inline line 2: expected 2 columns, got 1", e.getMessage());
     }
+
+    /** Every row range read through the index gives the rows of load, in order; the whole file once. */
+    private static void assertRangesMatch(CsvLoader loader, Path p) throws IOException {
+        Dataset all = loader.load(p);
+        CsvLoader.RowIndex index;
+        try (java.io.InputStream in = Files.newInputStream(p)) {
+            index = loader.index(in, p.toString());
+        }
+        assertEquals(all.size(), index.rows());
+        for (int from = 0; from < all.size(); from++) {
+            for (int to = from + 1; to <= all.size(); to++) {
+                Dataset part;
+                try (java.io.InputStream in = Files.newInputStream(p)) {
+                    in.skipNBytes(index.rowOffsets()[from]);
+                    part = loader.readRows(in, p.toString(), index, from, to);
+                }
+                assertSameRows(all, part, from, to);
+            }
+        }
+    }
+
+    private static void assertSameRows(Dataset all, Dataset part, int from, int to) {
+        dev.checkprop.nn.Batch a = all.toBatch();
+        dev.checkprop.nn.Batch b = part.toBatch();
+        int w = a.inputWidth();
+        assertArrayEquals(java.util.Arrays.copyOfRange(a.inputs(), from * w, to * w), b.inputs(), from + ".." + to);
+        if (a.labels() != null) {
+            assertArrayEquals(java.util.Arrays.copyOfRange(a.labels(), from, to), b.labels());
+            assertEquals(all.classes(), part.classes());
+        } else {
+            int t = a.targetWidth();
+            assertArrayEquals(java.util.Arrays.copyOfRange(a.targets(), from * t, to * t), b.targets());
+        }
+    }
+
+    @Test
+    void rowRangesThroughTheIndexAreTheRowsOfLoad() throws IOException {
+        // A BOM, a header, blank lines, CRLF, a lone CR, quotes, spaces, no final newline, non-ASCII in the header.
+        assertRangesMatch(CsvLoader.classification(-1),
+                write("\uFEFFx1,x\u00e9,label\r\n0.5,-1,0\r\n\r\n  1.5e2 ,\"2\",2\r3,4,1\n\n.25,3.,1"));
+        assertRangesMatch(CsvLoader.classification(0).header(CsvLoader.Header.ABSENT), write("1,0.5,0.25\n0,1,2\n\n3.0,4,5\n"));
+        assertRangesMatch(CsvLoader.regression(2).delimiter(';'), write("a;b;c;d\n1;2;3;4\n5;6;7;8\n9;10;11;12\n"));
+    }
+
+    @Test
+    void theIndexRefusesWhatLoadRefusesWithTheSameMessage() throws IOException {
+        for (String text : new String[] {"a,b\n1,2\n3,x\n", "1,2\n3\n", "1,2\n3,5\n", "a,b\n", "1,2\n\u00e9\u00ff,1\n"}) {
+            Path p = write(text);
+            String expected = assertThrows(DataFormatException.class, () -> CsvLoader.classification(-1).load(p)).getMessage();
+            try (java.io.InputStream in = Files.newInputStream(p)) {
+                assertEquals(expected, assertThrows(DataFormatException.class,
+                        () -> CsvLoader.classification(-1).index(in, p.toString())).getMessage());
+            }
+        }
+        Path bad = dir.resolve("latin1.csv");
+        Files.write(bad, new byte[] {'1', ',', '2', '\n', '3', ',', (byte) 0xE9, '\n'});
+        try (java.io.InputStream in = Files.newInputStream(bad)) {
+            assertEquals(bad + " line 2, byte 6: not valid UTF-8 (is the file Latin-1 or another encoding? convert it to UTF-8)",
+                    assertThrows(DataFormatException.class, () -> CsvLoader.classification(-1).index(in, bad.toString()))
+                            .getMessage());
+        }
+    }
+
+    @Test
+    void aRangeOfAFileChangedAfterIndexingNamesItsLine() throws IOException {
+        Path p = write("1,2\n3,4\n5,6\n");
+        CsvLoader.RowIndex index;
+        try (java.io.InputStream in = Files.newInputStream(p)) {
+            index = CsvLoader.regression(1).index(in, p.toString());
+        }
+        Files.writeString(p, "1,2\n3,z\n");
+        try (java.io.InputStream in = Files.newInputStream(p)) {
+            in.skipNBytes(index.rowOffsets()[1]);
+            assertEquals(p + " line 2, column 2: 'z' is not a number", assertThrows(DataFormatException.class,
+                    () -> CsvLoader.regression(1).readRows(in, p.toString(), index, 1, 3)).getMessage());
+        }
+        Files.writeString(p, "1,2\n3,4\n");
+        try (java.io.InputStream in = Files.newInputStream(p)) {
+            in.skipNBytes(index.rowOffsets()[1]);
+            assertEquals(p + " line 2: the file ended after 1 of rows 1..2; was it changed after it was indexed?",
+                    assertThrows(DataFormatException.class,
+                            () -> CsvLoader.regression(1).readRows(in, p.toString(), index, 1, 3)).getMessage());
+        }
+    }
 }

@@ -229,4 +229,90 @@ class IdxLoaderTest {
         assertEquals(floatLabels + " offset 2: labels need an integer type (ubyte, byte, short or int), the file holds float",
                 error(images, floatLabels, false));
     }
+
+    @Test
+    void rowRangesAreTheSamplesOfTheWholeLoad() throws IOException {
+        Path images = ubyte("img.idx", new int[] {5, 2, 2}, 0, 51, 255, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17);
+        Path labels = ubyte("lab.idx", new int[] {5}, 1, 0, 2, 2, 0);
+        Dataset all = IdxLoader.loadImagesAndLabels(images, labels, true);
+        IdxLoader.Pair pair;
+        try (var i = java.nio.channels.FileChannel.open(images); var l = java.nio.channels.FileChannel.open(labels)) {
+            pair = IdxLoader.check(i, images.toString(), l, labels.toString(), true);
+        }
+        assertEquals(5, pair.samples());
+        assertEquals(4, pair.rowWidth());
+        assertEquals(3, pair.classes());
+        for (int from = 0; from < 5; from++) {
+            for (int to = from + 1; to <= 5; to++) {
+                // Through a channel that is not a FileChannel, as a Hadoop stream is.
+                try (var ch = java.nio.file.Files.newByteChannel(images)) {
+                    Dataset part = IdxLoader.readRows(new Wrapped(ch), images.toString(), pair, true, from, to);
+                    assertArrayEquals(java.util.Arrays.copyOfRange(all.toBatch().inputs(), 4 * from, 4 * to), part.toBatch().inputs());
+                    assertArrayEquals(java.util.Arrays.copyOfRange(all.toBatch().labels(), from, to), part.toBatch().labels());
+                    assertEquals(3, part.classes());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBadValueInARangeHasTheMessageOfTheWholeLoad() throws IOException {
+        Path images = floats("f.idx", new int[] {3, 2}, 1, 2, 3, Float.NaN, 5, 6);
+        Path labels = ubyte("l.idx", new int[] {3}, 0, 1, 0);
+        String whole = assertThrows(DataFormatException.class, () -> IdxLoader.loadImagesAndLabels(images, labels, false))
+                .getMessage();
+        IdxLoader.Pair pair;
+        try (var i = java.nio.channels.FileChannel.open(images); var l = java.nio.channels.FileChannel.open(labels)) {
+            pair = IdxLoader.check(i, images.toString(), l, labels.toString(), false);
+        }
+        try (var ch = java.nio.channels.FileChannel.open(images)) {
+            assertEquals(whole, assertThrows(DataFormatException.class,
+                    () -> IdxLoader.readRows(ch, images.toString(), pair, false, 1, 3)).getMessage());
+            assertEquals(1f, IdxLoader.readRows(ch, images.toString(), pair, false, 0, 1).toBatch().inputs()[0]);
+        }
+    }
+
+    /** A SeekableByteChannel that is not a FileChannel. */
+    private record Wrapped(java.nio.channels.SeekableByteChannel ch) implements java.nio.channels.SeekableByteChannel {
+        @Override
+        public int read(java.nio.ByteBuffer dst) throws IOException {
+            return ch.read(dst);
+        }
+
+        @Override
+        public int write(java.nio.ByteBuffer src) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long position() throws IOException {
+            return ch.position();
+        }
+
+        @Override
+        public java.nio.channels.SeekableByteChannel position(long p) throws IOException {
+            ch.position(p);
+            return this;
+        }
+
+        @Override
+        public long size() throws IOException {
+            return ch.size();
+        }
+
+        @Override
+        public java.nio.channels.SeekableByteChannel truncate(long size) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean isOpen() {
+            return ch.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
+        }
+    }
 }
