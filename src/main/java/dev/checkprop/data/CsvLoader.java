@@ -259,26 +259,42 @@ public final class CsvLoader {
      */
     public Dataset readRows(java.io.InputStream in, String source, RowIndex index, int from, int to) throws IOException {
         java.util.Objects.checkFromToIndex(from, to, index.rows());
-        if (from == to) {
-            throw new IllegalArgumentException("no rows to read: " + from + ".." + to);
+        return readRows(in, source, index.columns(), index.classes(), from, index.rowLines()[from], to - from);
+    }
+
+    /**
+     * As {@link #readRows(java.io.InputStream, String, RowIndex, int, int)}, from the parts of the
+     * index that range needs: what a reader on another machine is given instead of the whole index.
+     *
+     * @param in        the file positioned at the first byte of row {@code firstRow}'s line
+     * @param columns   {@link RowIndex#columns()}
+     * @param classes   {@link RowIndex#classes()}
+     * @param firstRow  the row's index (for messages)
+     * @param firstLine the row's line, {@link RowIndex#rowLines()}{@code [firstRow]}
+     * @param rows      how many rows to read, at least 1
+     */
+    public Dataset readRows(java.io.InputStream in, String source, int columns, int classes, int firstRow, int firstLine,
+                            int rows) throws IOException {
+        if (rows < 1) {
+            throw new IllegalArgumentException("no rows to read: " + rows);
         }
-        final Rows rows = new Rows(source, true);
-        rows.startAt(index.columns());
-        rows.fixedClasses = index.classes();
-        int lineNo = index.rowLines()[from] - 1;
-        final Utf8Lines lines = new Utf8Lines(in, source, index.rowOffsets()[from]);
+        final Rows parse = new Rows(source, true);
+        parse.startAt(columns);
+        parse.fixedClasses = classes;
+        int lineNo = firstLine - 1;
+        final Utf8Lines lines = new Utf8Lines(in, source, 0);
         int read = 0;
-        while (read < to - from) {
+        while (read < rows) {
             final String line = lines.next(lineNo + 1);
             if (line == null) {
                 throw new DataFormatException(source + " line " + lineNo + ": the file ended after " + read + " of rows "
-                        + from + ".." + (to - 1) + "; was it changed after it was indexed?");
+                        + firstRow + ".." + (firstRow + rows - 1) + "; was it changed after it was indexed?");
             }
-            if (rows.line(line, ++lineNo)) {
+            if (parse.line(line, ++lineNo)) {
                 read++;
             }
         }
-        return rows.finish(lineNo);
+        return parse.finish(lineNo);
     }
 
     /** One parse: the column layout found on the first row, and the values of the rows read. */

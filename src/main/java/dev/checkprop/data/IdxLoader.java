@@ -56,7 +56,8 @@ public final class IdxLoader {
             final Pair pair = checkPair(imageChannel, images.toString(), labelChannel, labels.toString(), scaleTo01);
             final float[] x = readFloats(imageChannel, readHeader(imageChannel, images.toString()), scaleTo01, images.toString(),
                     0, pair.samples);
-            return Dataset.adoptClassification(x, pair.rowWidth, pair.labels, pair.classes);
+            final int[] y = readLabels(labelChannel, pair.labelLayout, labels.toString(), 0, pair.samples);
+            return Dataset.adoptClassification(x, pair.rowWidth, y, pair.classes);
         } catch (DataFormatException | java.nio.file.NoSuchFileException e) {
             throw e;
         } catch (IOException e) {
@@ -74,21 +75,17 @@ public final class IdxLoader {
      */
     public static final class Pair implements java.io.Serializable {
         private static final long serialVersionUID = 1L;
-        private final Type type;
-        private final int[] dims;
-        private final long dataOffset;
+        private final Layout imageLayout;
+        private final Layout labelLayout;
         private final int samples;
         private final int rowWidth;
-        private final int[] labels;
         private final int classes;
 
-        Pair(Layout imageLayout, int samples, int rowWidth, int[] labels, int classes) {
-            this.type = imageLayout.type;
-            this.dims = imageLayout.dims;
-            this.dataOffset = imageLayout.dataOffset;
+        Pair(Layout imageLayout, Layout labelLayout, int samples, int rowWidth, int classes) {
+            this.imageLayout = imageLayout;
+            this.labelLayout = labelLayout;
             this.samples = samples;
             this.rowWidth = rowWidth;
-            this.labels = labels;
             this.classes = classes;
         }
 
@@ -107,14 +104,6 @@ public final class IdxLoader {
             return classes;
         }
 
-        /** Answers the label of sample {@code i}. */
-        public int label(int i) {
-            return labels[i];
-        }
-
-        boolean sameHeader(Layout l) {
-            return l.type == type && Arrays.equals(l.dims, dims) && l.dataOffset == dataOffset;
-        }
     }
 
     /**
@@ -162,32 +151,45 @@ public final class IdxLoader {
         dev.checkprop.memory.Preflight.heap(images + " and " + labels + ": " + imageLayout.elements + " values as floats and "
                 + labelLayout.elements + " labels", 4.0 * imageLayout.elements + 4.0 * labelLayout.elements,
                 "give a larger -Xmx");
-        final int[] y = readLabels(labelChannel, labelLayout, labels);
+        final int[] y = readLabels(labelChannel, labelLayout, labels, 0, labelLayout.dims[0]);
         int classes = Dataset.inferClasses(y);
         Dataset.checkInferredClasses(y, classes, i -> labels + " offset " + (labelLayout.dataOffset
                 + (long) i * labelLayout.type.bytes) + " (sample " + i + ")");
-        return new Pair(imageLayout, imageLayout.dims[0], rowWidth, y, classes);
+        return new Pair(imageLayout, labelLayout, imageLayout.dims[0], rowWidth, classes);
     }
 
     /**
      * Reads samples {@code from .. to-1} of a pair {@link #check} accepted: their images, converted
      * as {@link #loadImagesAndLabels} converts them (messages name the same offsets and samples),
-     * with the labels and K of {@code pair}. Reads the images file's header and those samples' bytes only.
+     * their labels, and K of {@code pair}. Reads the images file's header and those samples' bytes
+     * of both files only.
      *
      * @param images a channel over the same images file
+     * @param labels a channel over the same labels file
      * @throws DataFormatException naming the offset and sample of a non-finite value, or if the
      *                             file no longer has the header {@link #check} read
      * @throws IOException         if the channel fails
      */
-    public static Dataset readRows(SeekableByteChannel images, String imagesName, Pair pair, boolean scaleTo01, int from, int to)
-            throws IOException {
+    public static Dataset readRows(SeekableByteChannel images, String imagesName, SeekableByteChannel labels, String labelsName,
+                                   Pair pair, boolean scaleTo01, int from, int to) throws IOException {
         java.util.Objects.checkFromToIndex(from, to, pair.samples);
         final Layout layout = readHeader(images, imagesName);
-        if (!pair.sameHeader(layout)) {
+        if (!pair.imageLayout.equalsLayout(layout)) {
             throw new DataFormatException(imagesName + " offset 0: the header changed since the file was checked");
         }
         final float[] x = readFloats(images, layout, scaleTo01, imagesName, from, to);
-        return Dataset.adoptClassification(x, pair.rowWidth, Arrays.copyOfRange(pair.labels, from, to), pair.classes);
+        if (!readHeader(labels, labelsName).equalsLayout(pair.labelLayout)) {
+            throw new DataFormatException(labelsName + " offset 0: the header changed since the file was checked");
+        }
+        final int[] y = readLabels(labels, pair.labelLayout, labelsName, from, to);
+        for (int i = 0; i < y.length; i++) {
+            if (y[i] >= pair.classes) {
+                throw new DataFormatException(labelsName + " offset " + (pair.labelLayout.dataOffset + (long) (from + i)
+                        * pair.labelLayout.type.bytes) + ": label " + y[i] + " of sample " + (from + i)
+                        + " is out of range 0.." + (pair.classes - 1) + " (the file changed since it was checked)");
+            }
+        }
+        return Dataset.adoptClassification(x, pair.rowWidth, y, pair.classes);
     }
 
     /** IDX element types, by type code. */
@@ -224,7 +226,12 @@ public final class IdxLoader {
     }
 
     /** A validated header: the data fills the file exactly from {@code dataOffset}. */
-    record Layout(Type type, int[] dims, long elements, long dataOffset) {
+    record Layout(Type type, int[] dims, long elements, long dataOffset) implements java.io.Serializable {
+
+        /** Whether {@code o} declares the same type, dimensions and data offset (a record's equals compares arrays by identity). */
+        boolean equalsLayout(Layout o) {
+            return o.type == type && Arrays.equals(o.dims, dims) && o.dataOffset == dataOffset;
+        }
     }
 
     /** Reads and checks the header against the file's length, allocating nothing of a declared size. */
@@ -333,10 +340,11 @@ public final class IdxLoader {
     }
 
     /** Reads integer labels, checking they are non-negative. */
-    static int[] readLabels(SeekableByteChannel ch, Layout layout, String source) throws IOException {
-        final int[] out = new int[(int) layout.elements];
-        final ElementReader reader = new ElementReader(ch, layout, source, 0);
-        for (int i = 0; i < out.length; i++) {
+    static int[] readLabels(SeekableByteChannel ch, Layout layout, String source, int from, int to) throws IOException {
+        final int[] out = new int[to - from];
+        final ElementReader reader = new ElementReader(ch, layout, source, from);
+        for (int k = 0; k < out.length; k++) {
+            final long i = from + k;
             final ByteBuffer b = reader.next();
             final int v = switch (layout.type) {
                 case UBYTE -> b.get() & 0xFF;
@@ -348,7 +356,7 @@ public final class IdxLoader {
                 throw new DataFormatException(source + " offset " + (layout.dataOffset + (long) i * layout.type.bytes)
                         + ": label " + v + " of sample " + i + (v < 0 ? " is negative" : " is too large"));
             }
-            out[i] = v;
+            out[k] = v;
         }
         return out;
     }

@@ -245,8 +245,9 @@ class IdxLoaderTest {
         for (int from = 0; from < 5; from++) {
             for (int to = from + 1; to <= 5; to++) {
                 // Through a channel that is not a FileChannel, as a Hadoop stream is.
-                try (var ch = java.nio.file.Files.newByteChannel(images)) {
-                    Dataset part = IdxLoader.readRows(new Wrapped(ch), images.toString(), pair, true, from, to);
+                try (var ch = java.nio.file.Files.newByteChannel(images); var l = java.nio.file.Files.newByteChannel(labels)) {
+                    Dataset part = IdxLoader.readRows(new Wrapped(ch), images.toString(), new Wrapped(l), labels.toString(), pair,
+                            true, from, to);
                     assertArrayEquals(java.util.Arrays.copyOfRange(all.toBatch().inputs(), 4 * from, 4 * to), part.toBatch().inputs());
                     assertArrayEquals(java.util.Arrays.copyOfRange(all.toBatch().labels(), from, to), part.toBatch().labels());
                     assertEquals(3, part.classes());
@@ -265,10 +266,11 @@ class IdxLoaderTest {
         try (var i = java.nio.channels.FileChannel.open(images); var l = java.nio.channels.FileChannel.open(labels)) {
             pair = IdxLoader.check(i, images.toString(), l, labels.toString(), false);
         }
-        try (var ch = java.nio.channels.FileChannel.open(images)) {
+        try (var ch = java.nio.channels.FileChannel.open(images); var l = java.nio.channels.FileChannel.open(labels)) {
             assertEquals(whole, assertThrows(DataFormatException.class,
-                    () -> IdxLoader.readRows(ch, images.toString(), pair, false, 1, 3)).getMessage());
-            assertEquals(1f, IdxLoader.readRows(ch, images.toString(), pair, false, 0, 1).toBatch().inputs()[0]);
+                    () -> IdxLoader.readRows(ch, images.toString(), l, labels.toString(), pair, false, 1, 3)).getMessage());
+            assertEquals(1f, IdxLoader.readRows(ch, images.toString(), l, labels.toString(), pair, false, 0, 1).toBatch()
+                    .inputs()[0]);
         }
     }
 
