@@ -131,6 +131,10 @@ public final class Executor implements AutoCloseable {
         if (mode == StateModel.Mode.CURVATURE) {
             requireTangents(net);
         }
+        if (plan.usesTiers()) {
+            throw new IllegalArgumentException("plan " + plan.name() + " has tier actions (W, R, X), which this executor"
+                    + " does not run yet");
+        }
         // Before this executor allocates anything, so that the warm-up's buffers are garbage by then.
         WarmUp.compile(net, batchSize, kernels, threads);
         this.net = net;

@@ -94,13 +94,17 @@ public final class MemoryModel {
         return Chain.of(bytes, cost);
     }
 
-    /** Answers the simulation of {@code plan} with heap sizes: live bytes, peak, and the buffers an executor allocates. */
+    /**
+     * Answers the simulation of {@code plan} with heap sizes: live bytes, peak, and the buffers an
+     * executor allocates; tier copies sized as {@link StateModel#copyBytes} (raw floats, no header).
+     */
     public static Simulation simulate(Network net, Plan plan, int batch, StateModel.Mode mode, ArrayLayout layout) {
         if (plan.layers() != net.depth()) {
             throw new IllegalArgumentException("plan " + plan.name() + " is for " + plan.layers()
                     + " layers but the network has " + net.depth());
         }
-        return Simulation.of(plan, StateModel.floats(net, batch), f -> mode.arrays() * layout.floatArray(f));
+        return Simulation.of(plan, StateModel.floats(net, batch), f -> mode.arrays() * layout.floatArray(f),
+                f -> StateModel.copyBytes(f, mode));
     }
 
     /** Answers the bytes of every layer's parameters (the same for their gradients, directions and products). */

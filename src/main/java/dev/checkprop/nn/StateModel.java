@@ -48,6 +48,14 @@ public final class StateModel {
         return f;
     }
 
+    /**
+     * Answers the bytes of one tier copy of a state whose arrays hold {@code floats} floats each: the
+     * payload of all its arrays, 4 bytes a float, no header (a copy outside the heap is raw floats).
+     */
+    public static long copyBytes(long floats, Mode mode) {
+        return 4L * floats * mode.arrays();
+    }
+
     /** Answers the rows of the widest state (its n<sub>l</sub> plus tape), the width of buffers every layer's state fits. */
     public static int widestStateRows(Network net) {
         int rows = 0;

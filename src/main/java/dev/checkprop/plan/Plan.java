@@ -26,11 +26,21 @@ import java.util.Objects;
  *     <td>computes the loss and &part;L/&part;a<sup>L</sup>; the backward position becomes L</td><td>0</td></tr>
  * <tr><td>{@code B l}</td><td>{@link Op#BACKWARD}</td><td>backward position is l; a<sup>l</sup> and a<sup>l-1</sup> live</td>
  *     <td>gradients of W<sup>l</sup>, b<sup>l</sup> and &part;L/&part;a<sup>l-1</sup>; position becomes l-1</td><td>0</td></tr>
+ * <tr><td>{@code W l@offheap}, {@code W l@disk}</td><td>{@link Op#WRITE}</td><td>a<sup>l</sup> live; no tier copy of a<sup>l</sup></td>
+ *     <td>a copy of the state of layer l is held in that {@link Tier}; the heap is unchanged</td><td>0</td></tr>
+ * <tr><td>{@code R l}</td><td>{@link Op#READ}</td><td>a tier copy of a<sup>l</sup>; a<sup>l</sup> not live</td>
+ *     <td>a<sup>l</sup> is live in a free heap buffer (filled from the copy, which remains)</td><td>+1</td></tr>
+ * <tr><td>{@code X l}</td><td>{@link Op#DISCARD}</td><td>a tier copy of a<sup>l</sup></td>
+ *     <td>the copy is freed</td><td>0</td></tr>
  * </table>
- * A plan ends with the backward position at 0 and no live buffers.
+ * A plan ends with the backward position at 0, no live buffers and no tier copies. {@code F l} stays
+ * legal while a tier copy of a<sup>l</sup> exists (recomputing instead of reading). A read takes its
+ * heap buffer at the action, even though an executor may fill it in the background, so heap peaks
+ * count it from there on.
  *
  * <p>Text form: actions separated by spaces, e.g. full storage of three layers reads
- * {@code F1 F2 F3 LOSS B3 D3 B2 D2 B1 D1}.
+ * {@code F1 F2 F3 LOSS B3 D3 B2 D2 B1 D1}; keeping a<sup>1</sup> off the heap instead,
+ * {@code F1 W1@offheap F2 D1 F3 LOSS B3 D3 R1 B2 D2 B1 D1 X1}.
  */
 public final class Plan {
 
@@ -43,11 +53,26 @@ public final class Plan {
         /** Loss and its gradient with respect to a<sup>L</sup>. */
         LOSS,
         /** Backward through layer l: parameter gradients and the gradient flowing to a<sup>l-1</sup>. */
-        BACKWARD
+        BACKWARD,
+        /** Copy the live state of layer l into a {@link Tier}; the heap buffer stays live. */
+        WRITE,
+        /** Fill a free heap buffer with the tier copy of layer l's state, which stays held. */
+        READ,
+        /** Free the tier copy of layer l's state. */
+        DISCARD
     }
 
-    /** One action, as a value for printing and tests; {@code layer} is 0 for {@link Op#LOSS}. */
-    public record Action(Op op, int layer) {
+    /**
+     * One action, as a value for printing and tests; {@code layer} is 0 for {@link Op#LOSS};
+     * {@code tier} names the tier of a {@link Op#WRITE} and is null for every other action.
+     */
+    public record Action(Op op, int layer, Tier tier) {
+
+        /** An action that names no tier (every action but {@link Op#WRITE}). */
+        public Action(Op op, int layer) {
+            this(op, layer, null);
+        }
+
         @Override
         public String toString() {
             return switch (op) {
@@ -55,11 +80,31 @@ public final class Plan {
                 case DROP -> "D" + layer;
                 case LOSS -> "LOSS";
                 case BACKWARD -> "B" + layer;
+                case WRITE -> "W" + layer + "@" + tier.text();
+                case READ -> "R" + layer;
+                case DISCARD -> "X" + layer;
             };
         }
     }
 
-    private static final Op[] OPS = Op.values();
+    /*
+     * Each action is one byte: the op, with a write's tier folded in (codes 4 and 5), so a plan with
+     * tiers costs no more per action than one without, and the codes 0..3 of the heap-only
+     * vocabulary are unchanged.
+     */
+    private static final Op[] OP_OF_CODE = {Op.FORWARD, Op.DROP, Op.LOSS, Op.BACKWARD, Op.WRITE, Op.WRITE, Op.READ,
+            Op.DISCARD};
+    private static final Tier[] TIERS = Tier.values();
+    private static final int WRITE_CODE = 4;
+
+    private static byte code(Op op, Tier tier) {
+        return switch (op) {
+            case FORWARD, DROP, LOSS, BACKWARD -> (byte) op.ordinal();
+            case WRITE -> (byte) (WRITE_CODE + tier.ordinal());
+            case READ -> 6;
+            case DISCARD -> 7;
+        };
+    }
 
     private final String name;
     private final int layers;
@@ -85,8 +130,9 @@ public final class Plan {
     }
 
     /**
-     * Parses the text form (tokens {@code F<l>}, {@code D<l>}, {@code LOSS}, {@code B<l>}, separated by
-     * white space or {@code |}) and checks the result.
+     * Parses the text form (tokens {@code F<l>}, {@code D<l>}, {@code LOSS}, {@code B<l>},
+     * {@code W<l>@offheap}, {@code W<l>@disk}, {@code R<l>}, {@code X<l>}, separated by white space or
+     * {@code |}) and checks the result.
      *
      * @throws IllegalArgumentException on an unknown token
      * @throws InvalidPlanException if the actions do not form a valid plan
@@ -102,22 +148,34 @@ public final class Plan {
                 continue;
             }
             char c = tok.charAt(0);
+            final int at = tok.indexOf('@');
+            if (c == 'W' && at < 0) {
+                throw new IllegalArgumentException("plan action '" + tok + "' names no tier (expected " + tok
+                        + "@offheap or " + tok + "@disk)");
+            }
+            if (at >= 0 && c != 'W') {
+                throw new IllegalArgumentException("unknown plan action '" + tok + "' (only a write names a tier: W<l>@offheap)");
+            }
             int l;
             try {
-                l = Integer.parseInt(tok.substring(1));
+                l = Integer.parseInt(tok.substring(1, at < 0 ? tok.length() : at));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("unknown plan action '" + tok + "' (expected F<l>, D<l>, LOSS or B<l>)");
+                throw new IllegalArgumentException("unknown plan action '" + tok + "' (" + EXPECTED + ")");
             }
             switch (c) {
                 case 'F' -> b.forward(l);
                 case 'D' -> b.drop(l);
                 case 'B' -> b.backward(l);
-                default -> throw new IllegalArgumentException(
-                        "unknown plan action '" + tok + "' (expected F<l>, D<l>, LOSS or B<l>)");
+                case 'W' -> b.write(l, Tier.parse(tok.substring(at + 1)));
+                case 'R' -> b.read(l);
+                case 'X' -> b.discard(l);
+                default -> throw new IllegalArgumentException("unknown plan action '" + tok + "' (" + EXPECTED + ")");
             }
         }
         return b.build();
     }
+
+    private static final String EXPECTED = "expected F<l>, D<l>, LOSS, B<l>, W<l>@offheap, W<l>@disk, R<l> or X<l>";
 
     /** Answers the same actions under another name (checked again, as every plan is). */
     Plan renamed(String newName) {
@@ -141,7 +199,25 @@ public final class Plan {
 
     /** Answers the operation of action {@code i}. */
     public Op op(int i) {
-        return OPS[ops[i]];
+        return OP_OF_CODE[ops[i]];
+    }
+
+    /**
+     * Answers the tier action {@code i} writes to.
+     *
+     * @throws IllegalArgumentException if action {@code i} is not a {@link Op#WRITE}
+     */
+    public Tier tier(int i) {
+        final int c = ops[i] - WRITE_CODE;
+        if (c < 0 || c >= TIERS.length) {
+            throw new IllegalArgumentException("action #" + i + " (" + action(i) + ") is not a write and names no tier");
+        }
+        return TIERS[c];
+    }
+
+    /** Whether the plan has any tier action ({@link Op#WRITE}, {@link Op#READ}, {@link Op#DISCARD}). */
+    public boolean usesTiers() {
+        return stats.usesTiers();
     }
 
     /** Answers the layer of action {@code i} (0 for {@link Op#LOSS}). */
@@ -151,7 +227,8 @@ public final class Plan {
 
     /** Answers action {@code i} as a value. */
     public Action action(int i) {
-        return new Action(op(i), args[i]);
+        final Op op = op(i);
+        return new Action(op, args[i], op == Op.WRITE ? tier(i) : null);
     }
 
     /** Answers all actions as values (a copy). */
@@ -287,6 +364,21 @@ public final class Plan {
             return add(Op.BACKWARD, l);
         }
 
+        /** Appends {@code W l@tier}: copy the live state of layer l into {@code tier}. */
+        public Builder write(int l, Tier tier) {
+            return add(Op.WRITE, Objects.requireNonNull(tier, "tier"), l);
+        }
+
+        /** Appends {@code R l}: read the tier copy of layer l's state back into a heap buffer. */
+        public Builder read(int l) {
+            return add(Op.READ, l);
+        }
+
+        /** Appends {@code X l}: free the tier copy of layer l's state. */
+        public Builder discard(int l) {
+            return add(Op.DISCARD, l);
+        }
+
         /** Answers the number of actions so far. */
         public int size() {
             return ops.size();
@@ -298,12 +390,16 @@ public final class Plan {
         }
 
         private Builder add(Op op, int l) {
+            return add(op, null, l);
+        }
+
+        private Builder add(Op op, Tier tier, int l) {
             if (ops.size() >= limit) {
                 throw new IllegalArgumentException(name + " for " + layers + " layers needs more than " + limit
                         + " actions, more than this JVM can hold (-Xmx " + Planners.humanBytes(Runtime.getRuntime().maxMemory())
                         + "); use a plan that recomputes less or a larger -Xmx");
             }
-            ops.add((byte) op.ordinal());
+            ops.add(code(op, tier));
             args.add(l);
             return this;
         }

@@ -63,7 +63,7 @@ class PlanCheckerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"X1", "F", "Fx", "loss", "B1.5", "F99999999999", "f1"})
+    @ValueSource(strings = {"Q1", "F", "Fx", "loss", "B1.5", "F99999999999", "f1"})
     void unknownTokensAreNotPlanErrors(String token) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Plan.parse("bad", 3, "F1 F2 F3 LOSS " + token));
