@@ -47,19 +47,33 @@ final class PlanEmitter {
      */
     static Plan emit(Plan.Builder out, Expander expander, int type, Kind kind, int x, int y, int z, long w) {
         final PlanEmitter e = new PlanEmitter(out);
-        e.push(type, kind, x, y, z, w);
-        while (!e.nodes.isEmpty()) {
-            final int top = e.nodes.size() - 5;
-            final int t = e.nodes.getInt(top);
-            final Kind k = Kind.of(e.nodes.getInt(top + 1));
-            final int nx = e.nodes.getInt(top + 2);
-            final int ny = e.nodes.getInt(top + 3);
-            final int nz = e.nodes.getInt(top + 4);
-            final long nw = e.wide.popLong();
-            e.nodes.size(top);
-            expander.expand(e, t, k, nx, ny, nz, nw);
-        }
+        e.run(expander, type, kind, x, y, z, w);
         return out.build();
+    }
+
+    /**
+     * Answers an emitter writing into {@code out} for a plan made of several subproblems written one
+     * after another, with the caller's own actions between them ({@link TieredDp}): {@code LOSS} is
+     * still written once, after the first computation of a<sup>L</sup> by any of them.
+     */
+    static PlanEmitter into(Plan.Builder out) {
+        return new PlanEmitter(out);
+    }
+
+    /** Writes the whole plan of subproblem ({@code type}, {@code kind}, x, y, z, w) with {@code expander}. */
+    void run(Expander expander, int type, Kind kind, int x, int y, int z, long w) {
+        push(type, kind, x, y, z, w);
+        while (!nodes.isEmpty()) {
+            final int top = nodes.size() - 5;
+            final int t = nodes.getInt(top);
+            final Kind k = Kind.of(nodes.getInt(top + 1));
+            final int nx = nodes.getInt(top + 2);
+            final int ny = nodes.getInt(top + 3);
+            final int nz = nodes.getInt(top + 4);
+            final long nw = wide.popLong();
+            nodes.size(top);
+            expander.expand(this, t, k, nx, ny, nz, nw);
+        }
     }
 
     /** Pushes a subproblem; the last pushed is expanded next. */

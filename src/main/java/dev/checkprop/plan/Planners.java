@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 
 /**
  * Parses planner strings, as given to the command line: {@code full}, {@code uniform:K},
- * {@code sqrt}, {@code binomial:S}, {@code optimal:M}, {@code budget:BYTES}; and byte sizes
+ * {@code sqrt}, {@code binomial:S}, {@code optimal:M}, {@code budget:BYTES},
+ * {@code tiered:HEAP_BYTES[,offheap:BYTES][,disk:BYTES]}; and byte sizes
  * ({@link #parseBytes}, {@link #formatBytes}, {@link #humanBytes}).
  */
 public final class Planners {
@@ -16,7 +17,8 @@ public final class Planners {
     }
 
     /** The planner strings this class accepts, for help and error messages. */
-    public static final String SYNTAX = "full | uniform:K | sqrt | binomial:S | optimal:M | budget:BYTES";
+    public static final String SYNTAX = "full | uniform:K | sqrt | binomial:S | optimal:M | budget:BYTES"
+            + " | tiered:HEAP_BYTES[,offheap:BYTES][,disk:BYTES]";
 
     /** The byte sizes {@link #parseBytes} accepts, for help and error messages. */
     public static final String BYTES_SYNTAX = "a number of bytes, optionally decimal, with an optional unit"
@@ -68,9 +70,52 @@ public final class Planners {
                 }
                 return new BudgetPlanner(bytes);
             }
+            case "tiered":
+                return tiered(spec, colon < 0 ? "" : spec.trim().substring(colon + 1), arg);
             default:
                 throw new IllegalArgumentException("unknown plan '" + spec + "' (expected " + SYNTAX + ")");
         }
+    }
+
+    /** {@code tiered:HEAP_BYTES[,offheap:BYTES][,disk:BYTES]}, {@code given} as the user spelled it. */
+    private static TieredPlanner tiered(String spec, String given, String arg) {
+        if (arg == null || arg.isEmpty()) {
+            throw new IllegalArgumentException("plan '" + spec + "' needs a parameter HEAP_BYTES (expected " + SYNTAX + ")");
+        }
+        final String[] parts = given.split(",", -1);
+        final long heap;
+        try {
+            heap = parseBytes(parts[0]);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("plan '" + spec + "': the heap budget: " + e.getMessage(), e);
+        }
+        if (heap < 1) {
+            throw new IllegalArgumentException("plan '" + spec + "': the heap budget must be at least 1 byte");
+        }
+        final java.util.EnumMap<Tier, Long> caps = new java.util.EnumMap<>(Tier.class);
+        for (int i = 1; i < parts.length; i++) {
+            final int c = parts[i].indexOf(':');
+            if (c < 0) {
+                throw new IllegalArgumentException("plan '" + spec + "': '" + parts[i].trim()
+                        + "' is not TIER:BYTES (expected offheap:BYTES or disk:BYTES, e.g. disk:8GiB)");
+            }
+            final Tier tier;
+            try {
+                tier = Tier.parse(parts[i].substring(0, c).trim());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("plan '" + spec + "': " + e.getMessage(), e);
+            }
+            if (caps.containsKey(tier)) {
+                throw new IllegalArgumentException("plan '" + spec + "': tier " + tier.text() + " is named twice");
+            }
+            try {
+                caps.put(tier, parseBytes(parts[i].substring(c + 1)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("plan '" + spec + "': the capacity of " + tier.text() + ": "
+                        + e.getMessage(), e);
+            }
+        }
+        return new TieredPlanner(heap, caps);
     }
 
     private static void noArg(String spec, String arg) {

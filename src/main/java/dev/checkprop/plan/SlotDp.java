@@ -194,6 +194,21 @@ final class SlotDp implements BudgetDp, PlanEmitter.Expander {
         return q;
     }
 
+    /** Answers s(l) = &lceil;b(l)/q&rceil;, the slots a<sup>l</sup> takes as a deficit. */
+    int slots(int l) {
+        return s[l];
+    }
+
+    /** Answers F(i, j, e), the least cost of segment (i, j] with a<sup>j</sup> live at deficit e, or {@link Segments#INF}. */
+    long keepCost(int i, int j, long e) {
+        return at(fTab[i * stride + j], e);
+    }
+
+    /** Answers N(i, j, e), the least cost of segment (i, j] with a<sup>j</sup> not live at deficit e, or {@link Segments#INF}. */
+    long dropCost(int i, int j, long e) {
+        return at(nTab[i * stride + j], e);
+    }
+
     private long adv(int i, int k) {
         return seg.adv(i, k);
     }

@@ -87,7 +87,7 @@ final class WeightedSearch {
         }
     }
 
-    private static void relax(long[] dist, int[] parent, String[] how, PriorityQueue<long[]> queue, int from, int to,
+    static void relax(long[] dist, int[] parent, String[] how, PriorityQueue<long[]> queue, int from, int to,
                               long d, String action) {
         if (d < dist[to]) {
             dist[to] = d;
