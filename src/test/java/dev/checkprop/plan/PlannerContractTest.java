@@ -172,7 +172,7 @@ class PlannerContractTest {
             "uniform:-2; uniform:K needs K >= 1, got -2",
             "binomial:0; binomial:S needs S >= 1, got 0",
             "optimal:0; optimal:M needs M >= 1, got 0",
-            "foo; unknown plan 'foo' (expected full | uniform:K | sqrt | binomial:S | optimal:M | budget:BYTES)",
+            "foo; unknown plan 'foo' (expected full | uniform:K | sqrt | binomial:S | optimal:M | budget:BYTES | tiered:HEAP_BYTES[,offheap:BYTES][,disk:BYTES])",
             "''; unknown plan ''",
             "uniform; plan 'uniform' needs a parameter K",
             "uniform:; plan 'uniform:' needs a parameter K",
