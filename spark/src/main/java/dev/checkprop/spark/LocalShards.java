@@ -27,7 +27,7 @@ public final class LocalShards extends ShardBackend {
         long t0 = System.nanoTime();
         try {
             for (int j = 0; j < s.shards(); j++) {
-                states.add(ShardState.create(s, j, model));
+                states.add(ShardState.create(s, j, model, null));
             }
         } catch (IOException | RuntimeException e) {
             close();
@@ -42,15 +42,27 @@ public final class LocalShards extends ShardBackend {
     }
 
     /**
+     * Opens K shards of a safetensors data file for {@code model}; see
+     * {@link #open(byte[], DataFile, Loss, String, int, StateModel.Mode, int, int, long)}.
+     */
+    public static LocalShards open(byte[] model, String data, Loss loss, String plan, int shards, StateModel.Mode mode,
+                                   int threads, int miniBatch, long seed) throws IOException {
+        return open(model, DataFile.safetensors(data), loss, plan, shards, mode, threads, miniBatch, seed);
+    }
+
+    /**
      * Opens K shards of {@code data} for {@code model}.
      *
      * @param miniBatch rows per shard per step (0: every row, every step)
      */
-    public static LocalShards open(byte[] model, String data, Loss loss, String plan, int shards, StateModel.Mode mode,
+    public static LocalShards open(byte[] model, DataFile data, Loss loss, String plan, int shards, StateModel.Mode mode,
                                    int threads, int miniBatch, long seed) throws IOException {
+        if (shards < 1) {
+            throw new IllegalArgumentException("--partitions must be >= 1, got " + shards);
+        }
         Network net = ModelFile.fromSafeTensors(SafeTensors.read(model, "the model"), "the model");
-        int rows = SafeTensorsRows.open(data).rows(loss);
-        Session s = new Session(UUID.randomUUID().toString(), data, loss, plan, shards, rows, mode, threads, shards,
+        ShardData rows = data.open(loss, shards);
+        Session s = new Session(UUID.randomUUID().toString(), rows, loss, plan, shards, rows.rows(), mode, threads, shards,
                 miniBatch, seed);
         return new LocalShards(s, net, model);
     }

@@ -1,5 +1,7 @@
 package dev.checkprop.spark;
 
+import dev.checkprop.io.DType;
+import dev.checkprop.io.FloatFormats;
 import dev.checkprop.io.SafeTensorsException;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Loss;
@@ -17,17 +19,21 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A row range of a data file in the layout of {@code ModelFile.loadData} ({@code x} F32
- * {@code [N, n0]}, {@code y} F32 {@code [N, nOut]} or {@code labels} I32/I64 {@code [N]}), read
- * through Hadoop's {@link FileSystem} (local files, HDFS, S3, ...): the header, then only the bytes
- * of the rows asked for. The same checks as the library's reader apply to what is read (shapes,
- * dtypes, spans inside the file, finite values, non-negative labels), and every message names the
- * file and the rows.
+ * A row range of a data file in the layout of {@code ModelFile.loadData} ({@code x} {@code [N, n0]}
+ * and {@code y} {@code [N, nOut]} in F32, or F16, BF16 or F64 converted to F32 as
+ * {@code SafeTensors.readAsF32} converts them, with {@link FloatFormats#decode}; or {@code labels}
+ * I32/I64 {@code [N]}), read through Hadoop's {@link FileSystem} (local files, HDFS, S3, ...): the
+ * header, then only the bytes of the rows asked for (the rows have a fixed size, so their offset is
+ * known). The same checks as the library's reader apply to what is read (shapes, dtypes, spans
+ * inside the file, finite values, labels in int range and non-negative), and every message names
+ * the file and the rows.
  */
-final class SafeTensorsRows {
+final class SafeTensorsRows implements ShardData {
+
+    private static final long serialVersionUID = 1L;
 
     /** One tensor's header entry. */
-    record Entry(String dtype, long[] shape, long begin, long end) {
+    record Entry(String dtype, long[] shape, long begin, long end) implements java.io.Serializable {
     }
 
     final String source;
@@ -94,12 +100,37 @@ final class SafeTensorsRows {
         };
     }
 
+    @Override
+    public String name() {
+        return source;
+    }
+
+    @Override
+    public int rows() {
+        return Math.toIntExact(entries.get("x").shape[0]);
+    }
+
+    @Override
+    public Batch read(int from, int to, Loss loss, String where) throws IOException {
+        try {
+            return readRows(from, to, loss, where);
+        } catch (IOException e) {
+            throw e.getMessage() != null && e.getMessage().startsWith(where) ? e
+                    : new SafeTensorsException(where + ": " + e.getMessage());
+        }
+    }
+
+    /** The floating-point dtypes x and y may have: F32, and those readAsF32 converts. */
+    private static boolean floating(String dtype) {
+        return dtype.equals("F32") || dtype.equals("F16") || dtype.equals("BF16") || dtype.equals("F64");
+    }
+
     /** Answers N, the rows of x, after checking x's shape and the targets or labels {@code loss} needs. */
     int rows(Loss loss) throws SafeTensorsException {
         Entry x = require("x");
-        if (!x.dtype.equals("F32") || x.shape.length != 2 || x.shape[0] < 1 || x.shape[1] < 1) {
-            throw new SafeTensorsException(source + ": x must be F32 of shape [N, n_0] with N, n_0 >= 1, got " + x.dtype
-                    + " " + java.util.Arrays.toString(x.shape));
+        if (!floating(x.dtype) || x.shape.length != 2 || x.shape[0] < 1 || x.shape[1] < 1) {
+            throw new SafeTensorsException(source + ": x must be F32 (or F16, BF16, F64) of shape [N, n_0] with N, n_0 >= 1,"
+                    + " got " + x.dtype + " " + java.util.Arrays.toString(x.shape));
         }
         long n = x.shape[0];
         if (loss != Loss.SOFTMAX_CROSS_ENTROPY) {
@@ -107,8 +138,9 @@ final class SafeTensorsRows {
                 throw new SafeTensorsException(source + ": missing tensor y: loss mse needs targets y [N, n_L]");
             }
             Entry y = entries.get("y");
-            if (!y.dtype.equals("F32") || y.shape.length != 2 || y.shape[0] != n || y.shape[1] < 1) {
-                throw new SafeTensorsException(source + ": y must be F32 of shape [" + n + ", n_L] to match x, got "
+            if (!floating(y.dtype) || y.shape.length != 2 || y.shape[0] != n || y.shape[1] < 1) {
+                throw new SafeTensorsException(source + ": y must be F32 (or F16, BF16, F64) of shape [" + n
+                        + ", n_L] to match x, got "
                         + y.dtype + " " + java.util.Arrays.toString(y.shape));
             }
         } else {
@@ -140,19 +172,24 @@ final class SafeTensorsRows {
      * Reads rows {@code from..to-1} as a batch for {@code loss}; {@code where} names the range in
      * messages (e.g. {@code "shard 2 of 4 (rows 6..8 of d.safetensors)"}).
      */
-    Batch read(int from, int to, Loss loss, String where) throws IOException {
+    private Batch readRows(int from, int to, Loss loss, String where) throws IOException {
         rows(loss);
         final int rows = to - from;
         Entry x = entries.get("x");
         int n0 = (int) x.shape[1];
         FileSystem fs = fs(source);
+        long size = fs.getFileStatus(new Path(source)).getLen();
+        if (size != fileBytes) {
+            throw new SafeTensorsException(where + ": the file is " + size + " bytes, not the " + fileBytes
+                    + " its header was read from: it changed after the job started");
+        }
         try (FSDataInputStream in = fs.open(new Path(source))) {
-            float[] xs = floats(in, x, from, rows, n0);
+            float[] xs = floats(in, x, "x", from, rows, n0, where);
             checkFinite(where, "x", xs, n0, from);
             if (loss != Loss.SOFTMAX_CROSS_ENTROPY) {
                 Entry y = entries.get("y");
                 int nL = (int) y.shape[1];
-                float[] ys = floats(in, y, from, rows, nL);
+                float[] ys = floats(in, y, "y", from, rows, nL, where);
                 checkFinite(where, "y", ys, nL, from);
                 return Batch.regression(xs, n0, ys, nL);
             }
@@ -164,6 +201,11 @@ final class SafeTensorsRows {
             int[] labels = new int[rows];
             for (int i = 0; i < rows; i++) {
                 long v = w == 8 ? b.getLong() : b.getInt();
+                if (v != (int) v) {
+                    // labelsAsInts' message, with the shard
+                    throw new SafeTensorsException(String.format("%s: tensor \"labels\" (I64) value %d at flat index %d is"
+                            + " outside int range", where, v, from + i));
+                }
                 if (v < 0 || v >= Integer.MAX_VALUE) {
                     throw new SafeTensorsException(where + ": labels[" + (from + i) + "] is " + v
                             + (v < 0 ? ": labels must be non-negative" : ": too large"));
@@ -176,11 +218,20 @@ final class SafeTensorsRows {
         }
     }
 
-    private float[] floats(FSDataInputStream in, Entry t, int from, int rows, int cols) throws IOException {
-        byte[] bytes = new byte[Math.multiplyExact(rows, cols) * 4];
-        in.readFully(dataStart + t.begin + (long) from * cols * 4, bytes);
+    private float[] floats(FSDataInputStream in, Entry t, String name, int from, int rows, int cols, String where)
+            throws IOException {
+        int w = width(t.dtype);
+        byte[] bytes = new byte[Math.multiplyExact(Math.multiplyExact(rows, cols), w)];
+        in.readFully(dataStart + t.begin + (long) from * cols * w, bytes);
         float[] f = new float[rows * cols];
-        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int overflow = FloatFormats.decode(b, DType.valueOf(t.dtype), f, 0, f.length);
+        if (overflow >= 0) {
+            // Tensor.f64Overflow's message, with the shard
+            throw new SafeTensorsException(String.format(Locale.ROOT, "%s: tensor \"%s\" (F64) value %s at flat index %d is"
+                    + " beyond the F32 range (largest magnitude %s): it cannot be converted to F32", where, name,
+                    b.getDouble(overflow * Double.BYTES), (long) from * cols + overflow, Float.MAX_VALUE));
+        }
         return f;
     }
 

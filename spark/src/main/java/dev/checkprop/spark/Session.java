@@ -11,18 +11,18 @@ import java.io.Serializable;
  * reads its own range of the data file).
  *
  * @param id           names the session in the per-JVM cache ({@link ShardCache})
- * @param data         the data file, as a path Hadoop's FileSystem reads
+ * @param data         the rows: a data file's layout (each partition reads its range), or a user's RDD's counts
  * @param loss         the loss
  * @param plan         the plan string each shard is planned from ({@code auto}: from its share of the heap)
  * @param shards       K, the partitions
- * @param rows         N, the rows of the data file
+ * @param rows         N, the rows of the data
  * @param mode         gradients only, or Gauss-Newton products too
  * @param threads      executor threads per task
  * @param shardsPerJvm how many shards one executor JVM holds at once: each gets that share of its heap
  * @param miniBatch    rows per shard per step, drawn by a seeded {@code Batcher} over the shard; 0 for the whole shard
  * @param seed         the mini-batch shuffle seed (shard j uses {@link #shardSeed})
  */
-record Session(String id, String data, Loss loss, String plan, int shards, int rows, StateModel.Mode mode, int threads,
+record Session(String id, ShardData data, Loss loss, String plan, int shards, int rows, StateModel.Mode mode, int threads,
                int shardsPerJvm, int miniBatch, long seed) implements Serializable {
 
     /** The shuffle seed of shard j's batcher. */

@@ -25,7 +25,7 @@ final class ShardCache {
     }
 
     /** Answers shard j's state for {@code s}, creating it (and evicting other sessions) on first use. */
-    static ShardState state(Session s, int j, byte[] model) throws IOException {
+    static ShardState state(Session s, int j, byte[] model, java.util.Iterator<?> rdd) throws IOException {
         synchronized (ShardCache.class) {
             if (!s.id().equals(current)) {
                 evictAllBut(s.id());
@@ -35,7 +35,7 @@ final class ShardCache {
         try {
             return STATES.computeIfAbsent(s.id() + "/" + j, k -> {
                 try {
-                    return ShardState.create(s, j, model);
+                    return ShardState.create(s, j, model, rdd);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -69,12 +69,14 @@ final class ShardCache {
         }
     }
 
-    /** Answers rows {@code from..to-1} of {@code path} for {@code loss}, read once per JVM. */
-    static Batch rows(String path, int from, int to, Loss loss, String name) throws IOException {
-        String key = path + "#" + from + ".." + to + "#" + loss.cliName();
+    /** Answers rows {@code from..to-1} of a data file for {@code loss}, read once per JVM. */
+    static Batch rows(ShardData data, int from, int to, Loss loss, String name) throws IOException {
+        // The format is part of the key: the same path read as CSV classification and regression differs.
+        String key = data.getClass().getSimpleName() + "#" + data.name() + "#" + from + ".." + to + "#" + loss.cliName()
+                + "#" + (data instanceof CsvRows c ? c.targets() : 0);
         Batch b = ROWS.get(key);
         if (b == null) {
-            b = SafeTensorsRows.open(path).read(from, to, loss, name);
+            b = data.read(from, to, loss, name);
             ROWS.put(key, b);
         }
         return b;

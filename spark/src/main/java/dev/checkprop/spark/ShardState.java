@@ -2,7 +2,6 @@ package dev.checkprop.spark;
 
 import dev.checkprop.data.Batcher;
 import dev.checkprop.data.Dataset;
-import dev.checkprop.exec.Shards;
 import dev.checkprop.io.ModelFile;
 import dev.checkprop.io.SafeTensors;
 import dev.checkprop.memory.HeapBudget;
@@ -38,9 +37,9 @@ final class ShardState implements AutoCloseable {
     private ShardState(Session s, int j, Network net, Batch rows) {
         this.session = s;
         this.shard = j;
-        this.from = Shards.from(s.rows(), s.shards(), j);
-        this.to = Shards.to(s.rows(), s.shards(), j);
-        this.name = ShardedGradient.name(j, s.shards(), from, to, s.data());
+        this.from = s.data().from(s.shards(), j);
+        this.to = s.data().to(s.shards(), j);
+        this.name = ShardedGradient.name(j, s.shards(), from, to, s.data().name());
         this.net = net;
         this.rows = rows;
         if (rows == null) {
@@ -67,16 +66,22 @@ final class ShardState implements AutoCloseable {
         this.direction = product != null ? Gradients.zerosLike(net) : null;
     }
 
-    /** Reads the shard's rows and the model, checks them against each other, and plans and builds the executor. */
-    static ShardState create(Session s, int j, byte[] model) throws IOException {
-        final int from = Shards.from(s.rows(), s.shards(), j);
-        final int to = Shards.to(s.rows(), s.shards(), j);
-        final String name = ShardedGradient.name(j, s.shards(), from, to, s.data());
+    /**
+     * Reads the shard's rows (from the file, or the partition's samples, {@code rdd}) and the
+     * model, checks them against each other, and plans and builds the executor.
+     *
+     * @param rdd the partition's samples for an RDD session, else unused
+     */
+    static ShardState create(Session s, int j, byte[] model, java.util.Iterator<?> rdd) throws IOException {
+        final int from = s.data().from(s.shards(), j);
+        final int to = s.data().to(s.shards(), j);
+        final String name = ShardedGradient.name(j, s.shards(), from, to, s.data().name());
         Network net = ModelFile.fromSafeTensors(SafeTensors.read(model, "the model"), "the model");
         if (from == to) {
             return new ShardState(s, j, net, null);
         }
-        Batch rows = ShardCache.rows(s.data(), from, to, s.loss(), name);
+        Batch rows = s.data() instanceof RddRows ? RddRows.batch(rdd, from, to, s.loss(), name)
+                : ShardCache.rows(s.data(), from, to, s.loss(), name);
         if (rows.inputWidth() != net.inputWidth()) {
             throw new IllegalArgumentException(name + ": x has width " + rows.inputWidth()
                     + " but the model takes inputs of width " + net.inputWidth());

@@ -28,9 +28,9 @@ import java.util.Map;
  * The driver's command line ({@code spark/checkprop-spark}, or {@code spark-submit --class
  * dev.checkprop.spark.SparkMain}):
  * <pre>
- * [--master M] [--conf KEY=VALUE]... grad  --model M --data D --loss L [--plan P] --partitions K --out G
- *                                          [--report R] [--threads T] [--repeat N] [--local]
- * [--master M] [--conf KEY=VALUE]... train --model M --data D --loss L [--plan P] --partitions K
+ * [--master M] [--conf KEY=VALUE]... grad  --model M --data D [--idx-labels L | --targets T] --loss L [--plan P]
+ *                                          --partitions K --out G [--report R] [--threads T] [--repeat N] [--local]
+ * [--master M] [--conf KEY=VALUE]... train --model M --data D [--idx-labels L | --targets T] --loss L [--plan P] --partitions K
  *                                          --optimizer adam|sgd|hessian-free --steps S [--lr X]
  *                                          [--batch-per-shard B] [--seed S] [--cg N] [--save OUT] [--report R] [--local]
  * </pre>
@@ -103,7 +103,8 @@ public final class SparkMain {
         if (k < 1) {
             throw new IllegalArgumentException("--partitions K (K >= 1) is required");
         }
-        String data = o.require("--data");
+        // The single-machine train's data options: IDX with --idx-labels, else .safetensors or .csv (--targets T).
+        DataFile data = DataFile.of(o.require("--data"), o.get("--idx-labels", null), o.integer("--targets", 0));
         String plan = o.get("--plan", "full");
         int threads = o.integer("--threads", 1);
         int mini = o.integer("--batch-per-shard", 0);
