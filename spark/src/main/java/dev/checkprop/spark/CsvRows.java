@@ -64,8 +64,10 @@ final class CsvRows implements ShardData {
         return new CsvRows(path, targets, index.columns(), index.classes(), n, starts, offsets, lines);
     }
 
-    int targets() {
-        return targets;
+    @Override
+    public String key() {
+        // The same file read as classification and as regression gives other rows.
+        return "csv#" + targets + "#" + path;
     }
 
     @Override

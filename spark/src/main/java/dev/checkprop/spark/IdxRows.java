@@ -30,6 +30,11 @@ record IdxRows(String images, String labels, IdxLoader.Pair pair) implements Sha
     }
 
     @Override
+    public String key() {
+        return "idx#" + images + "#" + labels;
+    }
+
+    @Override
     public int rows() {
         return pair.samples();
     }

@@ -71,9 +71,7 @@ final class ShardCache {
 
     /** Answers rows {@code from..to-1} of a data file for {@code loss}, read once per JVM. */
     static Batch rows(ShardData data, int from, int to, Loss loss, String name) throws IOException {
-        // The format is part of the key: the same path read as CSV classification and regression differs.
-        String key = data.getClass().getSimpleName() + "#" + data.name() + "#" + from + ".." + to + "#" + loss.cliName()
-                + "#" + (data instanceof CsvRows c ? c.targets() : 0);
+        String key = data.key() + "#" + from + ".." + to + "#" + loss.cliName();
         Batch b = ROWS.get(key);
         if (b == null) {
             b = data.read(from, to, loss, name);

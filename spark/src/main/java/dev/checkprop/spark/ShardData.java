@@ -17,6 +17,14 @@ interface ShardData extends Serializable {
     /** Names the data in messages: the file, or the RDD. */
     String name();
 
+    /**
+     * Names the rows' source and how they are read, for the per-JVM cache of rows: the same key
+     * must mean the same rows.
+     */
+    default String key() {
+        return getClass().getSimpleName() + "#" + name();
+    }
+
     /** Answers N. */
     int rows();
 
