@@ -12,6 +12,7 @@ import dev.checkprop.nn.Network;
 import dev.checkprop.nn.StateModel;
 import dev.checkprop.plan.Plan;
 import dev.checkprop.plan.Simulation;
+import dev.checkprop.plan.Tier;
 
 import java.util.List;
 import java.util.Objects;
@@ -103,7 +104,25 @@ public final class Executor implements AutoCloseable {
      * thread with one fixed chain of operations, so gradients are bit-identical for every thread count.
      */
     public Executor(Network net, Plan plan, int batchSize, DenseKernels kernels, int threads) {
-        this(net, plan, batchSize, kernels, threads, StateModel.Mode.GRADIENT);
+        this(net, plan, batchSize, kernels, threads, StateModel.Mode.GRADIENT, null);
+    }
+
+    /**
+     * As {@link #Executor(Network, Plan, int, DenseKernels, int)}, with the disk tier's copies in a run
+     * directory inside {@code spillDir} (null: {@link #defaultSpillDirectory()}); only a plan that writes
+     * to disk uses it. See {@code docs/tiers.md}.
+     *
+     * @throws IllegalStateException        if the plan's tier copies do not fit (direct memory, free disk
+     *                                      space), before anything is allocated
+     * @throws java.io.UncheckedIOException if the spill directory is missing or a spill file cannot be made
+     */
+    public Executor(Network net, Plan plan, int batchSize, DenseKernels kernels, int threads, java.nio.file.Path spillDir) {
+        this(net, plan, batchSize, kernels, threads, StateModel.Mode.GRADIENT, spillDir);
+    }
+
+    /** Answers where the disk tier's copies go when no spill directory is named: {@code java.io.tmpdir}. */
+    public static java.nio.file.Path defaultSpillDirectory() {
+        return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
     }
 
     /**
@@ -117,10 +136,17 @@ public final class Executor implements AutoCloseable {
      *                                       methods), before anything is allocated
      */
     public static Executor forHessianProducts(Network net, Plan plan, int batchSize, DenseKernels kernels, int threads) {
-        return new Executor(net, plan, batchSize, kernels, threads, StateModel.Mode.CURVATURE);
+        return new Executor(net, plan, batchSize, kernels, threads, StateModel.Mode.CURVATURE, null);
     }
 
-    private Executor(Network net, Plan plan, int batchSize, DenseKernels kernels, int threads, StateModel.Mode mode) {
+    /** As {@link #forHessianProducts(Network, Plan, int, DenseKernels, int)}, with a spill directory (null: the default). */
+    public static Executor forHessianProducts(Network net, Plan plan, int batchSize, DenseKernels kernels, int threads,
+                                              java.nio.file.Path spillDir) {
+        return new Executor(net, plan, batchSize, kernels, threads, StateModel.Mode.CURVATURE, spillDir);
+    }
+
+    private Executor(Network net, Plan plan, int batchSize, DenseKernels kernels, int threads, StateModel.Mode mode,
+                     java.nio.file.Path spillDir) {
         if (plan.layers() != net.depth()) {
             throw new IllegalArgumentException("plan " + plan.name() + " is for " + plan.layers()
                     + " layers but the network has " + net.depth());
@@ -131,10 +157,8 @@ public final class Executor implements AutoCloseable {
         if (mode == StateModel.Mode.CURVATURE) {
             requireTangents(net);
         }
-        if (plan.usesTiers()) {
-            throw new IllegalArgumentException("plan " + plan.name() + " has tier actions (W, R, X), which this executor"
-                    + " does not run yet");
-        }
+        final java.nio.file.Path spill = spillDir != null ? spillDir : defaultSpillDirectory();
+        StateStore.preflight(net, plan, batchSize, mode, spill);
         // Before this executor allocates anything, so that the warm-up's buffers are garbage by then.
         WarmUp.compile(net, batchSize, kernels, threads);
         this.net = net;
@@ -144,9 +168,14 @@ public final class Executor implements AutoCloseable {
         this.depth = net.depth();
         this.curvatureMode = mode == StateModel.Mode.CURVATURE;
 
-        store = new StateStore(net, plan, batchSize, mode);
-        space = new Workspace(net, batchSize, mode);
-        workers = new WorkerPool(threads, "checkprop-executor");
+        store = new StateStore(net, plan, batchSize, mode, spill);
+        try {
+            space = new Workspace(net, batchSize, mode);
+            workers = new WorkerPool(threads, "checkprop-executor");
+        } catch (RuntimeException | Error e) {
+            store.close(); // the tiers' thread, memory and spill files
+            throw e;
+        }
         int widest = 0;
         for (int l = 0; l <= depth; l++) {
             widest = Math.max(widest, net.width(l));
@@ -249,6 +278,7 @@ public final class Executor implements AutoCloseable {
         guard.enter("close");
         try {
             workers.close();
+            store.close();
         } finally {
             guard.exit();
         }
@@ -262,6 +292,16 @@ public final class Executor implements AutoCloseable {
     /** Answers the constant arrays besides the states ({@link Workspace}). */
     public List<float[]> workspace() {
         return space.arrays();
+    }
+
+    /** Answers this executor's tiers (slots, spill file, I/O thread), or null for a plan without tier actions. */
+    public dev.checkprop.tier.TierStorage tiers() {
+        return store.tiers();
+    }
+
+    /** Answers the nanoseconds the last call waited for tier copies, without allocating (0 without tiers). */
+    public long lastIoWaitNanos() {
+        return store.tiers() == null ? 0 : store.tiers().io().waitNanos();
     }
 
     /** Answers the payload bytes of the state buffers (twins included): what this plan costs, whatever is live. */
@@ -452,6 +492,9 @@ public final class Executor implements AutoCloseable {
                     clock = now;
                 }
                 case DROP -> store.release(l, n, r);
+                case WRITE -> store.write(i, l, n, r);
+                case READ -> store.read(i, l, n, r);
+                case DISCARD -> store.discard(l, n, r);
                 case LOSS -> {
                     store.requireLive(depth, i);
                     lastLoss = loss.lossAndGradient(store.holder[depth], net.outputWidth(), data, space.flow);
@@ -473,6 +516,7 @@ public final class Executor implements AutoCloseable {
                     if (l > 1) {
                         store.requireLive(l - 1, i);
                     }
+                    store.beforeBackward(l);
                     headDone = backward(l, data, out, curvature, v, product, headDone);
                     position = l - 1;
                     final long now = System.nanoTime();
@@ -484,9 +528,10 @@ public final class Executor implements AutoCloseable {
                 listener.afterAction(i, store.live());
             }
         }
-        if (position != 0 || store.liveStates != 0) {
+        store.finishRun();
+        if (position != 0 || store.liveStates != 0 || store.copiesHeld()) {
             throw new IllegalStateException("plan " + plan.name() + " ended with the backward pass at layer "
-                    + position + " and " + store.liveStates + " states live");
+                    + position + ", " + store.liveStates + " states live" + (store.copiesHeld() ? " and tier copies held" : ""));
         }
         ran = true;
         return lastLoss;
@@ -586,8 +631,23 @@ public final class Executor implements AutoCloseable {
         if (!ran) {
             throw new IllegalStateException("no gradient has been computed yet");
         }
+        final Tier[] tiers = Tier.values();
+        final long[] written = new long[tiers.length];
+        final long[] read = new long[tiers.length];
+        long wait = 0;
+        long busy = 0;
+        final dev.checkprop.tier.TierStorage t = store.tiers();
+        if (t != null) {
+            for (Tier tier : tiers) {
+                written[tier.ordinal()] = t.io().bytesWritten(tier);
+                read[tier.ordinal()] = t.io().bytesRead(tier);
+            }
+            wait = t.io().waitNanos();
+            busy = t.io().busyNanos();
+        }
         return new RunStats(lastLoss, store.forwardEvaluations, store.peakLiveStates, store.peakBytes, store.evaluations.clone(),
-                ctx.recomputations, forwardNanos, lossNanos, backwardNanos);
+                ctx.recomputations, forwardNanos, lossNanos, backwardNanos, written, read, store.peakCopies.clone(),
+                store.peakCopyBytes.clone(), wait, busy);
     }
 
     /** Wall-clock nanoseconds the last call spent in forward actions (each including its hand-off to the threads), without allocating. */

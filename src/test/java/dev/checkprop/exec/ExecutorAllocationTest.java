@@ -39,8 +39,23 @@ class ExecutorAllocationTest {
         check(planSpec, threads, Kernels.scalar(), 30, 5);
     }
 
+    /**
+     * A tiered plan (writes to both tiers, reads, some hoisted): nothing allocated per step on the
+     * calling thread, the workers or the tiers' I/O thread either.
+     */
+    @ParameterizedTest
+    @CsvSource({"1", "2"})
+    void aTieredStepAllocatesNothingOnAnyThread(int threads, @org.junit.jupiter.api.io.TempDir java.nio.file.Path spill) {
+        check("tiered", threads, Kernels.scalar(), 30, 5, spill);
+    }
+
     private static void check(String planSpec, int threads, dev.checkprop.kernel.DenseKernels kernels, int warmSteps,
                               int maxWindows) {
+        check(planSpec, threads, kernels, warmSteps, maxWindows, null);
+    }
+
+    private static void check(String planSpec, int threads, dev.checkprop.kernel.DenseKernels kernels, int warmSteps,
+                              int maxWindows, java.nio.file.Path spill) {
         if (!(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean bean)
                 || !bean.isThreadAllocatedMemorySupported() || !bean.isThreadAllocatedMemoryEnabled()) {
             Assumptions.abort("this JVM does not count allocated bytes per thread");
@@ -49,12 +64,15 @@ class ExecutorAllocationTest {
         Network net = TestNets.withRandomBias(Network.builder(9).dense(40, Activation.TANH).residual(2, Activation.RELU)
                 .dropout(0.2f).dense(24, Activation.SIGMOID).dense(3, Activation.IDENTITY).build(5), 3);
         Batch data = TestNets.regression(net, 37, 4);
-        Plan plan = Planners.parse(planSpec).plan(net.depth());
+        Plan plan = planSpec.equals("tiered")
+                ? dev.checkprop.plan.RandomTierPlans.derive(Planners.parse("sqrt").plan(net.depth()), new java.util.Random(3), 0.8, 0.9)
+                : Planners.parse(planSpec).plan(net.depth());
+        assertEquals(planSpec.equals("tiered"), plan.usesTiers(), plan.actionsText());
         Gradients g = Gradients.zerosLike(net);
         Gradients v = Gradients.zerosLike(net);
         Gradients product = Gradients.zerosLike(net);
-        try (Executor ex = new Executor(net, plan, data.size(), kernels, threads);
-             Executor hvp = Executor.forHessianProducts(net, plan, data.size(), kernels, threads)) {
+        try (Executor ex = new Executor(net, plan, data.size(), kernels, threads, spill);
+             Executor hvp = Executor.forHessianProducts(net, plan, data.size(), kernels, threads, spill)) {
             Runnable steps = () -> {
                 for (int s = 0; s < 3; s++) {
                     ex.setStep(s);
@@ -69,7 +87,7 @@ class ExecutorAllocationTest {
             for (int warm = 0; warm < warmSteps; warm++) {
                 steps.run();
             }
-            long[] ids = executorThreads(threads);
+            long[] ids = executorThreads(threads, plan.usesTiers());
             List<Long> windows = new ArrayList<>();
             final long deadline = System.nanoTime() + 20_000_000_000L;
             for (int window = 0; window < maxWindows && System.nanoTime() < deadline; window++) {
@@ -89,14 +107,20 @@ class ExecutorAllocationTest {
     }
 
     /** The calling thread and every live worker of the executors. */
-    private static long[] executorThreads(int threads) {
+    private static long[] executorThreads(int threads, boolean tiers) {
         List<Long> ids = new ArrayList<>();
         ids.add(Thread.currentThread().getId());
+        int io = 0;
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             if (t.getName().startsWith("checkprop-executor") && t.isAlive()) {
                 ids.add(t.getId());
             }
+            if (t.getName().startsWith("checkprop-tier-io") && t.isAlive()) {
+                ids.add(t.getId());
+                io++;
+            }
         }
+        assertTrue(!tiers || io >= 2, "found the I/O threads of both executors: " + io);
         // Two executors, threads - 1 workers each (other tests' closed workers have exited or are exiting).
         assertTrue(ids.size() >= 1 + 2 * (threads - 1), "found the workers: " + ids);
         return ids.stream().mapToLong(Long::longValue).toArray();
