@@ -412,9 +412,12 @@ class SparkShardsTest {
     }
 
     static byte[] gradientFile(ShardBackend b, String name) throws IOException {
+        return gradientFile(b, dir.resolve(name));
+    }
+
+    static byte[] gradientFile(ShardBackend b, Path out) throws IOException {
         Gradients g = Gradients.zerosLike(b.network());
         double l = b.gradient(g, 0);
-        Path out = dir.resolve(name);
         ModelFile.gradientsToSafeTensors(b.network(), g, l).write(out);
         return Files.readAllBytes(out);
     }
@@ -561,6 +564,10 @@ class SparkShardsTest {
 
     /** The batch's rows as an RDD of K partitions holding the rows of grad --shards K's shards. */
     static org.apache.spark.api.java.JavaRDD<Sample> samples(Batch b, int k) {
+        return samples(sc, b, k);
+    }
+
+    static org.apache.spark.api.java.JavaRDD<Sample> samples(JavaSparkContext sc, Batch b, int k) {
         java.util.List<java.util.List<Sample>> parts = new java.util.ArrayList<>();
         for (int j = 0; j < k; j++) {
             java.util.List<Sample> part = new java.util.ArrayList<>();
