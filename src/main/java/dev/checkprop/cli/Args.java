@@ -13,6 +13,32 @@ final class Args {
     }
 
     /** The thread count: the option's value if given (checked), else every core. */
+    /** The help text of every command's {@code --spill-dir}. */
+    static final String SPILL_DIR_HELP = "directory for the disk tier's spill files, in a run directory of their own"
+            + " deleted at the end (default: java.io.tmpdir); only plans that write to disk use it (docs/tiers.md)";
+
+    /**
+     * Answers the spill directory: {@code dir}, or the default when not given; a given one must be an
+     * existing, writable directory (checked before any work, as file arguments are).
+     *
+     * @throws IllegalArgumentException naming the option, the path and what is wrong
+     */
+    static java.nio.file.Path spillDir(java.nio.file.Path dir) {
+        if (dir == null) {
+            return dev.checkprop.exec.Executor.defaultSpillDirectory();
+        }
+        if (!java.nio.file.Files.exists(dir)) {
+            throw new IllegalArgumentException("--spill-dir " + dir + ": no such directory");
+        }
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--spill-dir " + dir + ": is a file, not a directory");
+        }
+        if (!java.nio.file.Files.isWritable(dir)) {
+            throw new IllegalArgumentException("--spill-dir " + dir + ": is not writable");
+        }
+        return dir;
+    }
+
     static int threads(Integer threads) {
         if (threads == null) {
             return Runtime.getRuntime().availableProcessors();

@@ -155,4 +155,47 @@ final class Reports {
             s.setAntiAlias(true);
         }
     }
+
+    /**
+     * The report's {@code tiers} section: per tier what the run moved and held (the executor's counts),
+     * the slots predicted, and what the JVM and the file system say the tiers took (the direct-buffer
+     * pool's growth while the executor was built, the spill file's size).
+     */
+    static Map<String, Object> tiers(dev.checkprop.exec.RunStats run, dev.checkprop.memory.MemoryModel.TierBytes t,
+                                     long directDelta, long spillFileBytes, Path spillDir) {
+        Map<String, Object> r = new java.util.LinkedHashMap<>();
+        for (dev.checkprop.plan.Tier tier : dev.checkprop.plan.Tier.values()) {
+            Map<String, Object> e = new java.util.LinkedHashMap<>();
+            e.put("bytes_written", run.bytesWritten(tier));
+            e.put("bytes_read", run.bytesRead(tier));
+            e.put("peak_copies", run.peakCopies(tier));
+            e.put("peak_copy_bytes", run.peakBytes(tier));
+            e.put("slot_bytes_predicted", tier == dev.checkprop.plan.Tier.OFF_HEAP ? t.offHeapBytes() : t.diskBytes());
+            r.put(tier.text(), e);
+        }
+        r.put("staging_bytes_predicted", t.stagingBytes());
+        r.put("direct_bytes_predicted", t.directBytes());
+        r.put("direct_bytes_measured", directDelta);
+        r.put("spill_file_bytes_measured", spillFileBytes);
+        r.put("spill_dir", spillDir.toString());
+        r.put("io_wait_seconds", run.ioWaitNanos() / 1e9);
+        r.put("io_busy_seconds", run.ioBusyNanos() / 1e9);
+        return r;
+    }
+
+    /** One console line for a tiered run: bytes moved per tier, the wait, and the direct memory and file as measured. */
+    static String tierLine(dev.checkprop.exec.RunStats run, dev.checkprop.memory.MemoryModel.TierBytes t, long directDelta,
+                           long spillFileBytes) {
+        StringBuilder sb = new StringBuilder("tiers:");
+        for (dev.checkprop.plan.Tier tier : dev.checkprop.plan.Tier.values()) {
+            sb.append(String.format(java.util.Locale.ROOT, " %s %s written, %s read (peak %d copies);", tier.text(),
+                    dev.checkprop.plan.Planners.humanBytes(run.bytesWritten(tier)),
+                    dev.checkprop.plan.Planners.humanBytes(run.bytesRead(tier)), run.peakCopies(tier)));
+        }
+        sb.append(String.format(java.util.Locale.ROOT, " waited %.3f s for I/O (busy %.3f s); direct memory %s"
+                        + " (predicted %s), spill file %s (predicted %s)", run.ioWaitNanos() / 1e9, run.ioBusyNanos() / 1e9,
+                dev.checkprop.plan.Planners.humanBytes(directDelta), dev.checkprop.plan.Planners.humanBytes(t.directBytes()),
+                dev.checkprop.plan.Planners.humanBytes(spillFileBytes), dev.checkprop.plan.Planners.humanBytes(t.diskBytes())));
+        return sb.toString();
+    }
 }

@@ -7,6 +7,8 @@ import dev.checkprop.nn.StateModel;
 import dev.checkprop.plan.Chain;
 import dev.checkprop.plan.Plan;
 import dev.checkprop.plan.Simulation;
+import dev.checkprop.plan.Tier;
+import dev.checkprop.tier.TierStorage;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -39,9 +41,10 @@ public final class MemoryModel {
      * @param peakLiveBuffers  the most states live at once
      * @param forwardFlops     the flops of every forward evaluation, including each forward a layer
      *                         recomputes in its backward (a residual branch)
+     * @param tiers            what the plan's tier copies hold outside the heap (all 0 without tier actions)
      */
     public record Prediction(Map<MemoryCategory, Long> bytes, long peakLiveBytes, long peakOccupiedBytes, int peakLiveAction,
-                             int peakLiveBuffers, long forwardFlops) {
+                             int peakLiveBuffers, long forwardFlops, TierBytes tiers) {
 
         /** Answers the sum over all categories. */
         public long total() {
@@ -51,6 +54,34 @@ public final class MemoryModel {
         /** Answers one category. */
         public long bytes(MemoryCategory c) {
             return bytes.getOrDefault(c, 0L);
+        }
+    }
+
+    /**
+     * Outside the heap: the executor's tier slots as the simulation sizes them (copies are raw floats),
+     * the disk tier's staging buffer, and the most bytes of copies held at once in each tier.
+     *
+     * @param offHeapBytes     the off-heap slots: direct memory
+     * @param diskBytes        the disk slots: the spill file's size
+     * @param stagingBytes     the disk tier's staging buffer: direct memory
+     * @param offHeapPeakBytes the most bytes of copies held off the heap at once
+     * @param diskPeakBytes    the most bytes of copies held on disk at once
+     */
+    public record TierBytes(long offHeapBytes, long diskBytes, long stagingBytes, long offHeapPeakBytes, long diskPeakBytes) {
+
+        /** Answers the direct memory the tiers take: the off-heap slots and the staging buffer. */
+        public long directBytes() {
+            return offHeapBytes + stagingBytes;
+        }
+
+        /** Answers the tier figures of {@code sim}, whose states have {@code arrays} arrays each. */
+        static TierBytes of(Simulation sim, int arrays) {
+            final long[] disk = new long[sim.tierSlots(Tier.DISK)];
+            for (int s = 0; s < disk.length; s++) {
+                disk[s] = sim.tierSlotSize(Tier.DISK, s) * arrays;
+            }
+            return new TierBytes(sim.tierAllocatedBytes(Tier.OFF_HEAP), sim.tierAllocatedBytes(Tier.DISK),
+                    TierStorage.stagingBytes(disk), sim.tierPeakBytes(Tier.OFF_HEAP), sim.tierPeakBytes(Tier.DISK));
         }
     }
 
@@ -175,6 +206,7 @@ public final class MemoryModel {
         bytes.put(MemoryCategory.WORKSPACE, workspaceBytes(net, batch, mode, layout));
         bytes.put(MemoryCategory.BATCH, batchBytes(net, batch, labels, layout));
         bytes.put(MemoryCategory.OPTIMIZER_STATE, optimizer);
-        return new Prediction(bytes, sim.peakBytes(), sim.occupiedBytesAtPeak(), sim.peakAction(), sim.peakStates(), flops);
+        return new Prediction(bytes, sim.peakBytes(), sim.occupiedBytesAtPeak(), sim.peakAction(), sim.peakStates(), flops,
+                TierBytes.of(sim, mode.arrays()));
     }
 }

@@ -179,6 +179,17 @@ public final class MemoryReport {
         peak.put("buffers", predicted.peakLiveBuffers());
         r.put("activations_live_at_peak", peak);
         r.put("total_predicted_bytes", predicted.total());
+        final MemoryModel.TierBytes t = predicted.tiers();
+        if (t.offHeapBytes() + t.diskBytes() > 0) {
+            Map<String, Object> tiers = new LinkedHashMap<>();
+            tiers.put("offheap_predicted_bytes", t.offHeapBytes());
+            tiers.put("offheap_peak_copy_bytes", t.offHeapPeakBytes());
+            tiers.put("disk_predicted_bytes", t.diskBytes());
+            tiers.put("disk_peak_copy_bytes", t.diskPeakBytes());
+            tiers.put("staging_predicted_bytes", t.stagingBytes());
+            tiers.put("direct_predicted_bytes", t.directBytes());
+            r.put("tiers", tiers);
+        }
         if (measured != null) {
             r.put("consistent", consistent());
         }
@@ -197,6 +208,12 @@ public final class MemoryReport {
         sb.append(String.format(Locale.ROOT, "%-26s %,16d %16s%n", "live at peak (action " + predicted.peakLiveAction() + ")",
                 predicted.peakOccupiedBytes(), measured == null ? "-" : String.format(Locale.ROOT, "%,d", measuredPeakLive)));
         sb.append(String.format(Locale.ROOT, "%-26s %,16d%n", "total", predicted.total()));
+        final MemoryModel.TierBytes t = predicted.tiers();
+        if (t.offHeapBytes() + t.diskBytes() > 0) {
+            sb.append(String.format(Locale.ROOT, "%-26s %,16d%n", "off-heap slots", t.offHeapBytes()));
+            sb.append(String.format(Locale.ROOT, "%-26s %,16d%n", "disk slots (spill file)", t.diskBytes()));
+            sb.append(String.format(Locale.ROOT, "%-26s %,16d%n", "disk staging (off-heap)", t.stagingBytes()));
+        }
         return sb.toString();
     }
 }

@@ -37,21 +37,28 @@ public final class Trainer implements AutoCloseable {
      */
     public Trainer(Network net, Loss loss, Batcher batcher, Optimizer optimizer, Plan plan, int microBatches,
                    int microBatchSize, int threads) {
+        this(net, loss, batcher, optimizer, plan, microBatches, microBatchSize, threads, null);
+    }
+
+    /** As the constructor above, with the disk tier's copies in {@code spillDir} (null: the default). */
+    public Trainer(Network net, Loss loss, Batcher batcher, Optimizer optimizer, Plan plan, int microBatches,
+                   int microBatchSize, int threads, java.nio.file.Path spillDir) {
         this.net = net;
         this.loss = loss;
         this.batcher = batcher;
         this.optimizer = optimizer;
-        this.exec = new Executor(net, plan, microBatchSize, Kernels.get(), threads);
+        this.exec = new Executor(net, plan, microBatchSize, Kernels.get(), threads, spillDir);
         this.micro = new MicroBatches(exec, microBatches);
         this.gradients = Gradients.zerosLike(net);
         this.hessianFree = null;
     }
 
-    private Trainer(Network net, Loss loss, Batcher batcher, Plan plan, int threads, HessianFree.Settings settings) {
+    private Trainer(Network net, Loss loss, Batcher batcher, Plan plan, int threads, HessianFree.Settings settings,
+                    java.nio.file.Path spillDir) {
         this.net = net;
         this.loss = loss;
         this.batcher = batcher;
-        this.exec = Executor.forHessianProducts(net, plan, batcher.batchSize(), Kernels.get(), threads);
+        this.exec = Executor.forHessianProducts(net, plan, batcher.batchSize(), Kernels.get(), threads, spillDir);
         this.hessianFree = new HessianFree(exec, loss, settings);
         this.optimizer = hessianFree;
         this.micro = null;
@@ -65,7 +72,13 @@ public final class Trainer implements AutoCloseable {
      */
     public static Trainer hessianFree(Network net, Loss loss, Batcher batcher, Plan plan, int threads,
                                       HessianFree.Settings settings) {
-        return new Trainer(net, loss, batcher, plan, threads, settings);
+        return new Trainer(net, loss, batcher, plan, threads, settings, null);
+    }
+
+    /** As {@link #hessianFree(Network, Loss, Batcher, Plan, int, HessianFree.Settings)}, with a spill directory (null: the default). */
+    public static Trainer hessianFree(Network net, Loss loss, Batcher batcher, Plan plan, int threads,
+                                      HessianFree.Settings settings, java.nio.file.Path spillDir) {
+        return new Trainer(net, loss, batcher, plan, threads, settings, spillDir);
     }
 
     /** Runs step {@code step}: gradient of its mini-batch, then the update. Answers the mini-batch loss. */

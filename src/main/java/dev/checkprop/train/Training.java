@@ -94,6 +94,7 @@ public final class Training implements AutoCloseable {
     private double heldOut = 0.2;
     private long seed = 1;
     private int threads = Runtime.getRuntime().availableProcessors();
+    private java.nio.file.Path spillDir;
     private int patience;
     private boolean diagnose;
     private Path checkpointFile;
@@ -253,6 +254,15 @@ public final class Training implements AutoCloseable {
     }
 
     /** Threads for the executor (default: all cores); every count gives the same bits. */
+    /**
+     * Sets where a plan's disk tier keeps its copies (default {@link Executor#defaultSpillDirectory()});
+     * only a plan that writes to disk uses it.
+     */
+    public Training spillDirectory(java.nio.file.Path dir) {
+        this.spillDir = dir;
+        return this;
+    }
+
     public Training threads(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -452,8 +462,8 @@ public final class Training implements AutoCloseable {
         this.selection = sel;
         this.optimizer = opt;
         this.fingerprint = fp;
-        this.trainer = hf ? Trainer.hessianFree(net, lossFn, b, sel.plan(), threads, HessianFree.Settings.defaults())
-                : new Trainer(net, lossFn, b, opt, sel.plan(), sel.microBatches(), sel.microBatchSize(), threads);
+        this.trainer = hf ? Trainer.hessianFree(net, lossFn, b, sel.plan(), threads, HessianFree.Settings.defaults(), spillDir)
+                : new Trainer(net, lossFn, b, opt, sel.plan(), sel.microBatches(), sel.microBatchSize(), threads, spillDir);
         if (ck != null) {
             restore(ck);
         }

@@ -123,6 +123,80 @@ class MemoryAccountingTest {
         }
     }
 
+    /**
+     * Tiered plans: the heap is still exactly what JOL measures (a read's buffer counts like a
+     * forward's); the direct-buffer pool grows, while the executor lives, by exactly the predicted
+     * off-heap slots and staging buffer and is back where it was after close; the spill file has exactly
+     * the predicted size and is gone after close.
+     */
+    @Test
+    void tieredPlansMatchJolThePoolAndTheFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path spill)
+            throws java.io.IOException {
+        java.util.Random rnd = new java.util.Random(16);
+        int tiered = 0;
+        // JOL's first walk attaches to this JVM, and the attach socket leaves a temporary direct buffer
+        // cached on this thread: before the pool is compared, not in the middle.
+        try (Executor warm = new Executor(net(0), Planners.parse("full").plan(net(0).depth()), 1)) {
+            measureWith(warm, data(net(0), 1, false), Loss.MSE, StateModel.Mode.GRADIENT);
+        }
+        for (int shape = 0; shape < SHAPES; shape++) {
+            Network net = net(shape);
+            for (int n : new int[] {1, 17}) {
+                boolean labels = shape == 1;
+                Batch data = data(net, n, labels);
+                Loss loss = labels ? Loss.SOFTMAX_CROSS_ENTROPY : Loss.MSE;
+                for (StateModel.Mode mode : StateModel.Mode.values()) {
+                    for (String base : new String[] {"full", "sqrt", "binomial:2"}) {
+                        Plan plan = dev.checkprop.plan.RandomTierPlans.derive(Planners.parse(base).plan(net.depth()), rnd, 0.7, 0.8);
+                        if (!plan.usesTiers()) {
+                            continue;
+                        }
+                        tiered++;
+                        String what = plan.actionsText() + ", shape " + shape + ", batch " + n + ", " + mode;
+                        MemoryModel.TierBytes t = MemoryModel.predict(net, plan, n, labels, new long[0], mode,
+                                ArrayLayout.current()).tiers();
+                        long before = dev.checkprop.tier.DirectMemory.used();
+                        MemoryReport r;
+                        try (Executor ex = mode == StateModel.Mode.GRADIENT
+                                ? new Executor(net, plan, n, dev.checkprop.kernel.Kernels.get(), 1, spill)
+                                : Executor.forHessianProducts(net, plan, n, dev.checkprop.kernel.Kernels.get(), 1, spill)) {
+                            assertEquals(t.directBytes(), dev.checkprop.tier.DirectMemory.used() - before, what + ": direct pool");
+                            assertEquals(t.directBytes(), ex.tiers().directBytes(), what);
+                            java.nio.file.Path file = ex.tiers().spillFile();
+                            assertEquals(t.diskBytes(), file == null ? 0 : java.nio.file.Files.size(file), what + ": spill file");
+                            r = measureWith(ex, data, loss, mode);
+                            assertEquals(t.offHeapPeakBytes(), ex.lastRun().peakBytes(dev.checkprop.plan.Tier.OFF_HEAP), what);
+                            assertEquals(t.diskPeakBytes(), ex.lastRun().peakBytes(dev.checkprop.plan.Tier.DISK), what);
+                        }
+                        assertEquals(0, dev.checkprop.tier.DirectMemory.used() - before, what + ": direct memory freed on close");
+                        try (java.util.stream.Stream<java.nio.file.Path> left = java.nio.file.Files.list(spill)) {
+                            assertEquals(List.of(), left.toList(), what + ": spill files left");
+                        }
+                        for (MemoryCategory c : MemoryCategory.values()) {
+                            assertEquals(r.predicted().bytes(c), r.measured(c), what + ": " + c);
+                        }
+                        assertEquals(r.predicted().peakOccupiedBytes(), r.measuredPeakLiveBytes(), what + ": live at peak");
+                        assertEquals(plan.stats().peakLiveBuffers(), r.predicted().peakLiveBuffers(), what);
+                    }
+                }
+            }
+        }
+        assertTrue(tiered >= 50, "tiered plans measured: " + tiered);
+    }
+
+    private static MemoryReport measureWith(Executor ex, Batch data, Loss loss, StateModel.Mode mode) {
+        Network net = ex.network();
+        if (mode == StateModel.Mode.GRADIENT) {
+            return MemoryReport.measure(ex, data, loss, Gradients.zerosLike(net), List.of());
+        }
+        Gradients v = Gradients.zerosLike(net);
+        for (int l = 1; l <= net.depth(); l++) {
+            java.util.Arrays.fill(v.weights(l), 0.01f);
+        }
+        return MemoryReport.measureCurvature(ex, data, loss, v, Gradients.zerosLike(net), Gradients.zerosLike(net),
+                dev.checkprop.nn.Curvature.HESSIAN);
+    }
+
     private static MemoryReport measure(Network net, Plan plan, int n, Batch data, Loss loss, StateModel.Mode mode) {
         if (mode == StateModel.Mode.GRADIENT) {
             try (Executor ex = new Executor(net, plan, n)) {
