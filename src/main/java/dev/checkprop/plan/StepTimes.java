@@ -24,7 +24,8 @@ import java.util.Locale;
  * <ul>
  * <li>an action that uses a<sup>l</sup> ({@code F l+1}, {@code B l}, {@code B l+1}, {@code LOSS} for
  *     l = L, {@code D l}) after {@code R l} starts no earlier than that read ends;</li>
- * <li>{@code D l} after {@code W l} starts no earlier than that write ends (its buffer is being copied).</li>
+ * <li>{@code D l} and {@code B l} after {@code W l} start no earlier than that write ends (its buffer is
+ *     being copied; a backward step may overwrite it in place).</li>
  * </ul>
  * The step ends when both threads are done. So transfer time is hidden when the compute thread does
  * not reach its waiting point before the transfer ends: a write behind the forward evaluations that
@@ -257,7 +258,8 @@ public final class StepTimes {
                     ready[l] = clock;
                 }
                 case BACKWARD -> {
-                    clock = Math.max(clock, Math.max(ready[l], ready[l - 1])) + backward[l];
+                    // B l may overwrite a^l's buffer in place: a pending write of it must end first.
+                    clock = Math.max(Math.max(clock, written[l]), Math.max(ready[l], ready[l - 1])) + backward[l];
                     work += backward[l];
                 }
                 case LOSS -> clock = Math.max(clock, ready[L]);

@@ -11,6 +11,8 @@ import dev.checkprop.plan.InfeasibleBudgetException;
 import dev.checkprop.plan.Plan;
 import dev.checkprop.plan.Planners;
 import dev.checkprop.plan.Simulation;
+import dev.checkprop.plan.StepTimeModel;
+import dev.checkprop.plan.TieredPlanner;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -21,10 +23,14 @@ import java.util.Locale;
  * <ul>
  * <li>{@code budget:BYTES} (e.g. {@code budget:64MiB}): the cheapest plan whose state buffers, as the
  *     executor allocates them (headers included), take at most BYTES ({@link #budgetPlan});</li>
+ * <li>{@code tiered:HEAP_BYTES[,offheap:BYTES][,disk:BYTES]}: the plan of least predicted step time
+ *     ({@link TieredPlanner}) with the speeds {@link TierProbe} measures (or is given), for gradients;</li>
  * <li>{@code auto}: the budget is what this JVM can give &mdash; {@link HeapBudget#usable()} less the
  *     parameters, gradients, optimizer state, the batch and the executor's workspace. When even the
  *     tightest plan does not fit the whole batch in that budget, the batch is split into the fewest
- *     micro-batches that fit, and the selection says so;</li>
+ *     micro-batches that fit, and the selection says so. When that plan recomputes, the tiers are
+ *     weighed too ({@link #tieredAuto}): a tiered plan is taken only if its predicted step is at least
+ *     {@value #AUTO_TIER_GAIN_PERCENT}% faster;</li>
  * <li>any other string: a count-based planner ({@link Planners#parse}) for the network's depth.</li>
  * </ul>
  * Sizes here are heap footprints ({@link ArrayLayout#heapFootprint()}): under G1 an array of half a
@@ -78,6 +84,18 @@ public final class PlanSelection {
         }
         final Plan plan;
         long budget = -1;
+        if (s.startsWith("tiered:")) {
+            final TieredPlanner planner = (TieredPlanner) Planners.parse(spec);
+            if (mode != StateModel.Mode.GRADIENT) {
+                throw new IllegalArgumentException(planner + " plans gradient steps; for curvature products use budget:"
+                        + Planners.formatBytes(planner.heapBytes()));
+            }
+            final TieredPlanner.Solution sol = tieredPlan(net, batch, planner, mode, layout,
+                    TierProbe.model(net, batch, mode, Runtime.getRuntime().availableProcessors()));
+            final MemoryModel.Prediction p = MemoryModel.predict(net, sol.plan(), batch, labels, optimizerLengths, mode,
+                    layout);
+            return new Selection(sol.plan(), planner.heapBytes(), 1, batch, p, "plan " + describe(sol));
+        }
         if (s.startsWith("budget:")) {
             budget = Planners.parseBytes(spec.trim().substring("budget:".length()));
             plan = budgetPlan(net, batch, budget, mode, layout);
@@ -128,6 +146,88 @@ public final class PlanSelection {
         }
     }
 
+    /** The least gain in predicted step time for which {@code auto} takes a tiered plan: the probe's noise. */
+    public static final int AUTO_TIER_GAIN_PERCENT = 10;
+
+    /**
+     * Answers the {@code tiered:} plan for {@code net} and batches of {@code batch} on the machine
+     * {@code model} describes: {@link TieredPlanner#solve} on the network's chain, each tier copy the
+     * bytes of its state's arrays ({@link StateModel#copyBytes}). Like {@link #budgetPlan}, if the
+     * buffers the executor allocates for it exceed the heap budget (layers of different sizes reuse
+     * buffers), it is planned once more with every state counted at the largest size, named
+     * {@code (approx)}.
+     *
+     * @throws IllegalArgumentException if no plan fits (the message names the smallest feasible budget),
+     *                                  or a tier is unknown to the model or too small for any copy
+     */
+    public static TieredPlanner.Solution tieredPlan(Network net, int batch, TieredPlanner planner, StateModel.Mode mode,
+                                                    ArrayLayout layout, StepTimeModel model) {
+        final Chain chain = MemoryModel.chain(net, batch, mode, layout);
+        final long[] floats = StateModel.floats(net, batch);
+        final long[] copy = new long[net.depth()];
+        for (int l = 1; l <= net.depth(); l++) {
+            copy[l - 1] = StateModel.copyBytes(floats[l], mode);
+        }
+        final TieredPlanner.Solution sol = planner.solve(chain, copy, model);
+        if (MemoryModel.simulate(net, sol.plan(), batch, mode, layout).allocatedBytes() <= planner.heapBytes()) {
+            return sol;
+        }
+        final long[] bytes = new long[net.depth()];
+        final long[] cost = new long[net.depth()];
+        long widest = 0;
+        for (int l = 1; l <= net.depth(); l++) {
+            widest = Math.max(widest, chain.bytes(l));
+            cost[l - 1] = chain.cost(l);
+        }
+        Arrays.fill(bytes, widest);
+        final TieredPlanner.Solution rounded = planner.solve(Chain.of(bytes, cost), copy, model);
+        final String name = rounded.plan().name().endsWith("(approx)") ? rounded.plan().name()
+                : rounded.plan().name() + " (approx)";
+        final Plan p = Plan.parse(name, net.depth(), rounded.plan().actionsText());
+        return new TieredPlanner.Solution(p, rounded.predicted(), rounded.heapOnly(), rounded.heapOnlyPredicted(), false);
+    }
+
+    /**
+     * Answers the tiered plan {@code auto} takes instead of {@code heapOnly} (planned for the same
+     * budget), or null: null unless the heap-only plan recomputes, the model offers a tier, and the
+     * tiered plan's predicted step is at least {@value #AUTO_TIER_GAIN_PERCENT}% shorter than the
+     * heap-only plan's.
+     */
+    public static TieredPlanner.Solution tieredAuto(Network net, int batch, long budget, Plan heapOnly,
+                                                    StateModel.Mode mode, ArrayLayout layout, StepTimeModel model) {
+        if (model == null || mode != StateModel.Mode.GRADIENT || heapOnly.stats().forwardEvaluations() <= net.depth()
+                || model.tiers().values().stream().allMatch(t -> t.capacityBytes() == 0)) {
+            return null;
+        }
+        final TieredPlanner.Solution sol;
+        try {
+            sol = tieredPlan(net, batch, new TieredPlanner(budget, java.util.Map.of()), mode, layout, model);
+        } catch (IllegalArgumentException e) {
+            return null; // a tier too small for any copy: the heap-only plan
+        }
+        final long heapTime = model.times(MemoryModel.chain(net, batch, mode, layout)).predict(heapOnly).totalNanos();
+        if (!sol.usesTiers() || sol.predicted().totalNanos() * 100 > heapTime * (100 - AUTO_TIER_GAIN_PERCENT)) {
+            return null;
+        }
+        return sol;
+    }
+
+    /** One line on a tiered solution: the plan, its predicted step against the heap-only plan's, what it moves. */
+    static String describe(TieredPlanner.Solution sol) {
+        final StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "%s: predicted step %.1f ms (%d forward evaluations) against %.1f ms (%d) for the heap-only %s",
+                sol.plan().name(), sol.predicted().totalNanos() / 1e6, sol.plan().stats().forwardEvaluations(),
+                sol.heapOnlyPredicted().totalNanos() / 1e6, sol.heapOnly().stats().forwardEvaluations(),
+                sol.heapOnly().name()));
+        for (dev.checkprop.plan.Tier t : dev.checkprop.plan.Tier.values()) {
+            if (sol.predicted().written(t) > 0) {
+                sb.append(String.format(Locale.ROOT, "; %s: %s written and read, at most %s held", t.text(),
+                        HeapBudget.human(sol.predicted().written(t)), HeapBudget.human(sol.predicted().peakHeld(t))));
+            }
+        }
+        return sb.toString();
+    }
+
     /** Answers the bytes held besides the states: parameters, gradients, optimizer state, batch, workspace. */
     static long fixedBytes(Network net, int fullBatch, int microBatch, boolean labels, long[] optimizerLengths,
                            StateModel.Mode mode, ArrayLayout layout) {
@@ -143,9 +243,24 @@ public final class PlanSelection {
                 + MemoryModel.workspaceBytes(net, microBatch, mode, layout);
     }
 
-    /** {@code auto} with an explicit usable heap (for tests and what-if planning). */
+    /**
+     * {@code auto} with an explicit usable heap (for tests and what-if planning); the tiers are weighed
+     * with the speeds {@link TierProbe} measures, unless {@code -Dcheckprop.tiers=false}.
+     */
     public static Selection auto(Network net, int batch, boolean labels, long[] optimizerLengths, StateModel.Mode mode,
                                  ArrayLayout layout, long usableHeap) {
+        final boolean tiers = Boolean.parseBoolean(System.getProperty(TierProbe.TIERS_PROPERTY, "true"));
+        return auto(net, batch, labels, optimizerLengths, mode, layout, usableHeap, micro -> tiers
+                ? TierProbe.model(net, micro, mode, Runtime.getRuntime().availableProcessors()) : null);
+    }
+
+    /**
+     * {@code auto} with an explicit usable heap and machine: {@code model} answers the speeds for a
+     * micro-batch size, or null for heap-only plans; it is asked only when the heap-only plan recomputes.
+     */
+    public static Selection auto(Network net, int batch, boolean labels, long[] optimizerLengths, StateModel.Mode mode,
+                                 ArrayLayout layout, long usableHeap,
+                                 java.util.function.IntFunction<StepTimeModel> model) {
         for (int k = 1; k <= batch; k++) {
             int micro = (batch + k - 1) / k;
             if (k > 1 && (batch + micro - 1) / micro != k) {
@@ -162,12 +277,20 @@ public final class PlanSelection {
             } catch (IllegalArgumentException e) {
                 continue;
             }
+            final TieredPlanner.Solution tiered = plan.stats().forwardEvaluations() > net.depth()
+                    && mode == StateModel.Mode.GRADIENT
+                    ? tieredAuto(net, micro, budget, plan, mode, layout, model.apply(micro)) : null;
+            final String tiersWhy = tiered == null ? "" : "; tiers make the step faster: " + describe(tiered);
+            if (tiered != null) {
+                plan = tiered.plan();
+            }
             MemoryModel.Prediction p = MemoryModel.predict(net, plan, micro, labels, optimizerLengths, mode, layout);
             String why = String.format(Locale.ROOT, "auto: %s of heap usable, %s fixed (parameters, gradients, optimizer,"
                             + " batch, workspace), activation budget %s -> plan %s (%d forward evaluations for %d layers,"
-                            + " peak %s of activations)%s",
+                            + " peak %s of activations)%s%s",
                     HeapBudget.human(usableHeap), HeapBudget.human(usableHeap - budget), HeapBudget.human(budget),
                     plan.name(), plan.stats().forwardEvaluations(), net.depth(), HeapBudget.human(p.peakLiveBytes()),
+                    tiersWhy,
                     k == 1 ? "" : String.format(Locale.ROOT,
                             "; the whole batch does not fit even the tightest plan, so it runs as %d micro-batches of"
                                     + " %d samples with gradient accumulation", k, micro));

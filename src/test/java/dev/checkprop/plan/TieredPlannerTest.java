@@ -68,6 +68,13 @@ class TieredPlannerTest {
     }
 
     @Test
+    void simulatorMakesABackwardStepWaitForTheWriteOfItsOutput() {
+        final Plan p = Plan.parse("p", 3, "F1 F2 F3 W3@offheap LOSS B3 D3 B2 D2 B1 D1 X3");
+        // W3 runs 600..1605 behind LOSS; B3 starts at 1605.
+        assertEquals(1605 + 300 + 200 + 100, handTimes(10_000_000L).predict(p).totalNanos());
+    }
+
+    @Test
     void simulatorOfAHeapOnlyPlanIsItsComputeTime() {
         final Chain c = chain(new long[] {4, 4, 4, 4}, new long[] {3, 5, 7, 11});
         final StepTimes t = model(2.0, Map.of()).times(c);

@@ -1,0 +1,342 @@
+package dev.checkprop.select;
+
+import dev.checkprop.exec.Executor;
+import dev.checkprop.kernel.Kernels;
+import dev.checkprop.memory.ArrayLayout;
+import dev.checkprop.memory.MemoryModel;
+import dev.checkprop.nn.Batch;
+import dev.checkprop.nn.Gradients;
+import dev.checkprop.nn.Layer;
+import dev.checkprop.nn.Loss;
+import dev.checkprop.nn.Network;
+import dev.checkprop.nn.StateModel;
+import dev.checkprop.plan.Chain;
+import dev.checkprop.plan.FullStoragePlanner;
+import dev.checkprop.plan.StepTimeModel;
+import dev.checkprop.plan.Tier;
+import dev.checkprop.plan.TierCosts;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Measures the {@link StepTimeModel} that {@code tiered:} and {@code auto} plan with, once per JVM
+ * and shape: the executor's seconds per cost unit and backward ratio, and each tier's write and read
+ * bandwidth, latency and free capacity. The planners stay pure: this is where the machine is asked.
+ *
+ * <h2>How, in a few hundred milliseconds</h2>
+ * <ul>
+ * <li><b>Compute</b>: the three consecutive layers of the network with the largest forward cost, as a
+ *     network of their own, run by an {@link Executor} with the real batch size and thread count under
+ *     full storage, on zeros, three times (the executor's warm-up compiles them first, which the real
+ *     executor would do anyway); the fastest run's forward nanoseconds over its cost units in the
+ *     network's chain, and its backward over its forward nanoseconds.</li>
+ * <li><b>Tiers</b>, through the small {@link Store} interface: a state of the network's largest size
+ *     (at most 64 MiB) written and read back four times, and a 4 KiB one for the latency; bandwidth =
+ *     bytes / (best time &minus; latency). Off-heap is a direct buffer; disk a file in the spill
+ *     directory ({@code -Dcheckprop.spill.dir}, else {@code java.io.tmpdir}), which after the first
+ *     pass is the page cache, as it is for the executor's reads of recent writes.</li>
+ * <li><b>Capacity</b>: off-heap, the free direct memory ({@code -XX:MaxDirectMemorySize}, by default the
+ *     heap's maximum, less what direct buffers use) less 10%; disk, the spill directory's usable space
+ *     less 10%.</li>
+ * </ul>
+ * Any figure can be given instead with {@code -Dcheckprop.speeds=KEY=VALUE,...} ({@link #parse}); given
+ * figures are used as they are and the rest measured. {@code -Dcheckprop.tiers=false} leaves the tiers
+ * out of {@code auto} (a tiered plan string still gets its tiers).
+ */
+public final class TierProbe {
+
+    /** The system property with given speeds ({@link #parse}). */
+    public static final String SPEEDS_PROPERTY = "checkprop.speeds";
+    /** The system property that keeps {@code auto} to heap-only plans. */
+    public static final String TIERS_PROPERTY = "checkprop.tiers";
+    /** The system property naming the spill directory measured for disk. */
+    public static final String SPILL_PROPERTY = "checkprop.spill.dir";
+
+    private static final Map<String, double[]> COMPUTE = new ConcurrentHashMap<>();
+    private static final Map<Tier, TierCosts> TIERS = new ConcurrentHashMap<>();
+    private static final long MAX_PROBE_BYTES = 64L << 20;
+    private static final int SMALL_BYTES = 4096;
+
+    private TierProbe() {
+    }
+
+    /**
+     * A place a tier copy goes: what the probe times. The executor's tier store offers the same two
+     * operations; a store for a tier is opened with room for {@code bytes}.
+     */
+    interface Store extends AutoCloseable {
+        /** Copies {@code len} bytes of {@code src} into the store at offset 0. */
+        void write(ByteBuffer src, int len) throws IOException;
+
+        /** Copies {@code len} bytes from the store at offset 0 into {@code dst}. */
+        void read(ByteBuffer dst, int len) throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
+    /**
+     * Answers the model for {@code net} with batches of {@code batch} on {@code threads} threads:
+     * the given figures ({@link #SPEEDS_PROPERTY}) and the measured rest, each measured once per JVM
+     * (compute once per shape of the measured layers, batch and threads).
+     *
+     * @throws IllegalArgumentException if the given figures do not parse
+     */
+    public static StepTimeModel model(Network net, int batch, StateModel.Mode mode, int threads) {
+        final Map<String, String> given = parse(System.getProperty(SPEEDS_PROPERTY, ""));
+        final Chain chain = MemoryModel.chain(net, batch, mode, ArrayLayout.current().heapFootprint());
+        final double[] compute;
+        if (given.containsKey("unit") && given.containsKey("backward")) {
+            compute = new double[] {Double.parseDouble(given.get("unit")), Double.parseDouble(given.get("backward"))};
+        } else {
+            final double[] raw = computeRaw(net, batch, threads);
+            // raw[0] is seconds per raw cost unit (Layer.forwardCost); the chain's unit is scaled.
+            double rawTotal = 0;
+            long units = 0;
+            for (int l = 1; l <= net.depth(); l++) {
+                rawTotal += net.layer(l).forwardCost(batch);
+                units += chain.cost(l);
+            }
+            compute = new double[] {given.containsKey("unit") ? Double.parseDouble(given.get("unit"))
+                    : raw[0] * rawTotal / units, given.containsKey("backward") ? Double.parseDouble(given.get("backward")) : raw[1]};
+        }
+        long largest = 1;
+        for (long f : StateModel.floats(net, batch)) {
+            largest = Math.max(largest, StateModel.copyBytes(f, mode));
+        }
+        final Map<Tier, TierCosts> tiers = new EnumMap<>(Tier.class);
+        for (Tier t : Tier.values()) {
+            tiers.put(t, tier(t, given, largest));
+        }
+        return new StepTimeModel(compute[0], compute[1], tiers);
+    }
+
+    /**
+     * Parses given speeds: comma-separated {@code KEY=VALUE} with keys {@code unit} (seconds per cost
+     * unit), {@code backward} (backward over forward time), and for {@code offheap} and {@code disk}:
+     * {@code TIER.write} and {@code TIER.read} (bytes per second), {@code TIER.latency} (nanoseconds),
+     * {@code TIER.capacity} (bytes, as {@code Planners.parseBytes} reads them). E.g.
+     * {@code unit=2.1e-11,backward=2,disk.write=1.5e9,disk.read=2e9,disk.latency=50000}.
+     *
+     * @throws IllegalArgumentException naming an unknown key or a value that is not a number
+     */
+    public static Map<String, String> parse(String text) {
+        final Map<String, String> out = new java.util.LinkedHashMap<>();
+        final List<String> keys = List.of("unit", "backward", "offheap.write", "offheap.read", "offheap.latency",
+                "offheap.capacity", "disk.write", "disk.read", "disk.latency", "disk.capacity");
+        for (String part : text.split(",")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            final int eq = part.indexOf('=');
+            final String key = eq < 0 ? part.trim() : part.substring(0, eq).trim().toLowerCase(Locale.ROOT);
+            if (eq < 0 || !keys.contains(key)) {
+                throw new IllegalArgumentException("-D" + SPEEDS_PROPERTY + ": '" + part.trim() + "' is not KEY=VALUE with"
+                        + " KEY one of " + keys);
+            }
+            final String value = part.substring(eq + 1).trim();
+            try {
+                if (key.endsWith(".capacity")) {
+                    dev.checkprop.plan.Planners.parseBytes(value);
+                } else if (!(Double.parseDouble(value) >= 0)) {
+                    throw new NumberFormatException();
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("-D" + SPEEDS_PROPERTY + ": " + key + " must be a non-negative number"
+                        + (key.endsWith(".capacity") ? " of bytes" : "") + ", got '" + value + "'");
+            }
+            out.put(key, value);
+        }
+        return out;
+    }
+
+    /** {seconds per raw cost unit, backward ratio} from the costliest three-layer window, cached. */
+    private static double[] computeRaw(Network net, int batch, int threads) {
+        final int L = net.depth();
+        final int w = Math.min(3, L);
+        int from = 1;
+        double bestCost = -1;
+        for (int l = 1; l + w - 1 <= L; l++) {
+            double c = 0;
+            for (int m = l; m < l + w; m++) {
+                c += net.layer(m).forwardCost(batch);
+            }
+            if (c > bestCost) {
+                bestCost = c;
+                from = l;
+            }
+        }
+        final List<Layer> window = net.layers().subList(from - 1, from - 1 + w);
+        final StringBuilder key = new StringBuilder().append(batch).append('/').append(threads);
+        for (Layer d : window) {
+            key.append('/').append(d.getClass().getSimpleName()).append(d.inputWidth()).append('x').append(d.outputWidth());
+        }
+        final double cost = bestCost;
+        return COMPUTE.computeIfAbsent(key.toString(), k -> measureCompute(new Network(window), batch, threads, cost)).clone();
+    }
+
+    private static double[] measureCompute(Network sub, int batch, int threads, double rawCost) {
+        final Batch zeros = Batch.regression(new float[batch * sub.inputWidth()], sub.inputWidth(),
+                new float[batch * sub.outputWidth()], sub.outputWidth());
+        final Gradients g = Gradients.zerosLike(sub);
+        long forward = Long.MAX_VALUE;
+        long backward = Long.MAX_VALUE;
+        try (Executor ex = new Executor(sub, new FullStoragePlanner().plan(sub.depth()), batch, Kernels.get(), threads)) {
+            for (int rep = 0; rep < 3; rep++) {
+                ex.gradient(zeros, Loss.MSE, g);
+                if (ex.lastForwardNanos() < forward) {
+                    forward = ex.lastForwardNanos();
+                    backward = ex.lastBackwardNanos();
+                }
+            }
+        }
+        return new double[] {Math.max(1, forward) / 1e9 / rawCost, (double) backward / Math.max(1, forward)};
+    }
+
+    private static TierCosts tier(Tier t, Map<String, String> given, long largest) {
+        final String p = t.text() + ".";
+        final boolean all = given.containsKey(p + "write") && given.containsKey(p + "read") && given.containsKey(p + "latency");
+        final TierCosts measured = all ? null : TIERS.computeIfAbsent(t, x -> measureTier(x, Math.min(largest, MAX_PROBE_BYTES)));
+        final long write = given.containsKey(p + "write") ? (long) Double.parseDouble(given.get(p + "write")) : measured.writeBytesPerSecond();
+        final long read = given.containsKey(p + "read") ? (long) Double.parseDouble(given.get(p + "read")) : measured.readBytesPerSecond();
+        final long latency = given.containsKey(p + "latency") ? (long) Double.parseDouble(given.get(p + "latency"))
+                : measured.latencyNanos();
+        final long capacity = given.containsKey(p + "capacity") ? dev.checkprop.plan.Planners.parseBytes(given.get(p + "capacity"))
+                : capacity(t);
+        return new TierCosts(capacity, Math.max(1, write), Math.max(1, read), latency);
+    }
+
+    /** Answers the bytes {@code tier} can hold now, less 10%. */
+    static long capacity(Tier tier) {
+        if (tier == Tier.OFF_HEAP) {
+            long max = Runtime.getRuntime().maxMemory();
+            try {
+                final com.sun.management.HotSpotDiagnosticMXBean hs =
+                        ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+                final long set = Long.parseLong(hs.getVMOption("MaxDirectMemorySize").getValue());
+                if (set > 0) {
+                    max = set;
+                }
+            } catch (RuntimeException e) {
+                // not HotSpot: the default, the heap's maximum
+            }
+            long used = 0;
+            for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+                if (pool.getName().equals("direct")) {
+                    used = pool.getMemoryUsed();
+                }
+            }
+            return Math.max(0, (max - used) / 10 * 9);
+        }
+        try {
+            return Math.max(0, Files.getFileStore(spillDir()).getUsableSpace() / 10 * 9);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    static Path spillDir() {
+        return Path.of(System.getProperty(SPILL_PROPERTY, System.getProperty("java.io.tmpdir")));
+    }
+
+    private static TierCosts measureTier(Tier tier, long bytes) {
+        final int n = (int) Math.max(SMALL_BYTES, Math.min(bytes, Integer.MAX_VALUE - 8));
+        final ByteBuffer heapSide = ByteBuffer.allocate(n).order(ByteOrder.nativeOrder());
+        try (Store s = open(tier, n)) {
+            final long[] small = time(s, heapSide, SMALL_BYTES, 8);
+            final long[] big = time(s, heapSide, n, 4);
+            final long latency = Math.min(small[0], small[1]);
+            final long w = Math.max(1, big[0] - latency);
+            final long r = Math.max(1, big[1] - latency);
+            return new TierCosts(0, (long) Math.min(Long.MAX_VALUE / 2, n * 1e9 / w),
+                    (long) Math.min(Long.MAX_VALUE / 2, n * 1e9 / r), latency);
+        } catch (IOException e) {
+            throw new UncheckedIOException("measuring tier " + tier.text() + " in " + spillDir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {best write ns, best read ns} of {@code len} bytes over {@code reps} passes. */
+    private static long[] time(Store s, ByteBuffer buf, int len, int reps) throws IOException {
+        long w = Long.MAX_VALUE;
+        long r = Long.MAX_VALUE;
+        for (int i = 0; i < reps; i++) {
+            long t0 = System.nanoTime();
+            s.write(buf, len);
+            long t1 = System.nanoTime();
+            s.read(buf, len);
+            long t2 = System.nanoTime();
+            w = Math.min(w, t1 - t0);
+            r = Math.min(r, t2 - t1);
+        }
+        return new long[] {w, r};
+    }
+
+    /** Opens the probe's store for {@code tier} with room for {@code bytes}. */
+    static Store open(Tier tier, int bytes) throws IOException {
+        if (tier == Tier.OFF_HEAP) {
+            final ByteBuffer direct = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+            return new Store() {
+                @Override
+                public void write(ByteBuffer src, int len) {
+                    direct.clear();
+                    direct.put(src.duplicate().clear().limit(len));
+                }
+
+                @Override
+                public void read(ByteBuffer dst, int len) {
+                    dst.clear().put(direct.duplicate().clear().limit(len));
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+        }
+        final Path file = Files.createTempFile(spillDir(), "checkprop-probe-", ".spill");
+        final FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                StandardOpenOption.DELETE_ON_CLOSE);
+        return new Store() {
+            @Override
+            public void write(ByteBuffer src, int len) throws IOException {
+                final ByteBuffer b = src.duplicate().clear().limit(len);
+                long at = 0;
+                while (b.hasRemaining()) {
+                    at += ch.write(b, at);
+                }
+            }
+
+            @Override
+            public void read(ByteBuffer dst, int len) throws IOException {
+                final ByteBuffer b = dst.duplicate().clear().limit(len);
+                long at = 0;
+                while (b.hasRemaining()) {
+                    final int got = ch.read(b, at);
+                    if (got < 0) {
+                        throw new IOException("probe file " + file + " ended early");
+                    }
+                    at += got;
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                ch.close();
+                Files.deleteIfExists(file);
+            }
+        };
+    }
+}
