@@ -48,6 +48,7 @@ final class DiagnoseCommand implements Callable<Integer> {
         }
         Network net = ModelFile.load(model);
         Batch batch = Inputs.batchFor(net, model, data, lossFn);
+        Conversions.note(spec.commandLine().getOut(), model, data);
         Diagnosis d;
         // The same pre-flight check as grad: a plan too big for the heap is refused with its figures.
         dev.checkprop.select.PlanSelection.Selection sel = dev.checkprop.select.PlanSelection.select(plan, net, batch.size(),

@@ -69,6 +69,7 @@ final class EvalCommand implements Callable<Integer> {
         new FileArgs().in("--model", model).in("--data", data).in("--idx-labels", idxLabels).out("--report", report).check();
         Network net = ModelFile.load(model);
         Dataset all = DataOptions.load(task, data, idxLabels, targets, samples, seed, turns);
+        Map<String, String> conversions = Conversions.note(spec.commandLine().getOut(), model, data);
         // A built-in task is generated whole: its held-out split is what train evaluated on.
         String part = split != null ? split : data == null ? "held-out" : "all";
         Dataset ds = DataOptions.part(all, part, heldOut, seed);
@@ -100,6 +101,9 @@ final class EvalCommand implements Callable<Integer> {
                 Double.isNaN(e.accuracy()) ? "" : String.format(Locale.ROOT, ", accuracy %.2f%%", 100 * e.accuracy()));
         if (report != null) {
             Map<String, Object> r = new LinkedHashMap<>();
+            if (!conversions.isEmpty()) {
+                r.put("conversions", conversions);
+            }
             r.put("samples", e.samples());
             r.put("split", part.toLowerCase(Locale.ROOT));
             r.put("loss_function", loss.cliName());

@@ -68,6 +68,9 @@ final class GradCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** Input files whose tensors were converted to F32, for the report. */
+    private Map<String, String> conversions = Map.of();
+
     @Override
     public Integer call() throws Exception {
         java.io.PrintWriter console = spec.commandLine().getOut();
@@ -78,6 +81,7 @@ final class GradCommand implements Callable<Integer> {
         Loss lossFn = Loss.parse(loss);
         Network net = ModelFile.load(model);
         Batch batch = Inputs.batchFor(net, model, data, lossFn);
+        conversions = Conversions.note(console, model, data);
         if (shards != null) {
             return sharded(console, net, batch, lossFn, nThreads);
         }
@@ -130,6 +134,9 @@ final class GradCommand implements Callable<Integer> {
         ModelFile.gradientsToSafeTensors(net, g, value).write(out);
 
         Map<String, Object> r = new LinkedHashMap<>();
+        if (!conversions.isEmpty()) {
+            r.put("conversions", conversions);
+        }
         r.put("plan", p.name());
         r.put("layers", net.depth());
         r.put("batch", batch.size());
@@ -214,6 +221,9 @@ final class GradCommand implements Callable<Integer> {
                 : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
         ModelFile.gradientsToSafeTensors(net, g, value).write(out);
         Map<String, Object> r = new LinkedHashMap<>();
+        if (!conversions.isEmpty()) {
+            r.put("conversions", conversions);
+        }
         r.put("plan", plan);
         r.put("shard_plan", first.plan().name());
         r.put("layers", net.depth());

@@ -81,6 +81,7 @@ public final class HvpCommand implements Callable<Integer> {
         Loss lossFn = Loss.parse(loss);
         Network net = ModelFile.load(model);
         Batch batch = Inputs.batchFor(net, model, data, lossFn);
+        Map<String, String> conversions = Conversions.note(console, model, data);
         Gradients v = DirectionFile.read(vector, net);
         // States are (a, R{a}) pairs here: budgets, predictions and the heap check are in curvature mode.
         PlanSelection.Selection sel = PlanSelection.select(plan, net, batch.size(), batch.labels() != null, new long[0],
@@ -117,6 +118,9 @@ public final class HvpCommand implements Callable<Integer> {
                 "v_dot_product", Double.toString(vHv))).write(out);
 
         Map<String, Object> r = new LinkedHashMap<>();
+        if (!conversions.isEmpty()) {
+            r.put("conversions", conversions);
+        }
         r.put("plan", p.name());
         r.put("product", curvature.label());
         r.put("layers", net.depth());

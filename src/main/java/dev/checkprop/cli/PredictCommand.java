@@ -22,7 +22,7 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model safetensors file")
     Path model;
 
-    @Option(names = "--data", required = true, description = "safetensors file with x F32 [N, n_0] (labels or y, if present, are ignored)")
+    @Option(names = "--data", required = true, description = "safetensors file with x [N, n_0] (F32; F16, BF16 and F64 are converted; labels or y, if present, are ignored)")
     Path data;
 
     @Option(names = "--out", required = true, description = "write outputs F32 [N, n_L] here (safetensors)")
@@ -44,7 +44,9 @@ final class PredictCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         new FileArgs().in("--model", model).in("--data", data).out("--out", out).out("--report", report).check();
         Network net = ModelFile.load(model);
-        SafeTensors st = SafeTensors.read(data);
+        // As every reader of inputs: F16, BF16 and F64 are converted to F32, and the console says so.
+        SafeTensors st = SafeTensors.readAsF32(data);
+        java.util.Map<String, String> conversions = Conversions.note(spec.commandLine().getOut(), model, data);
         if (!st.has("x")) {
             throw new SafeTensorsException(data + ": no tensor x (the inputs, F32 [N, n_0])");
         }
@@ -77,6 +79,9 @@ final class PredictCommand implements Callable<Integer> {
                 classes != null ? " and classes" : "", out);
         if (report != null) {
             Map<String, Object> r = new LinkedHashMap<>();
+            if (!conversions.isEmpty()) {
+                r.put("conversions", conversions);
+            }
             r.put("samples", n);
             r.put("output_width", net.outputWidth());
             r.put("out", out.toString());

@@ -193,6 +193,7 @@ final class TrainCommand implements Callable<Integer> {
             net = nb.dense(all.outputWidth(), Activation.IDENTITY).build(seed);
             origin = null;
         }
+        Conversions.note(console, model, data);
         if (all.inputWidth() != net.inputWidth() || all.outputWidth() != net.outputWidth()) {
             throw new IllegalArgumentException(DataOptions.describe(task, data) + " has inputs of width " + all.inputWidth()
                     + " and " + all.outputWidth() + " outputs; the model takes " + net.inputWidth() + " and gives "

@@ -224,6 +224,20 @@ public final class SafeTensors {
             return entry(name).dtype();
         }
 
+        /**
+         * How many of the file's tensors a float reader converts to F32 ({@link SafeTensors#readAsF32}),
+         * by their stored dtype (F16, BF16, F64), from the header alone; empty when none would be.
+         */
+        public SortedMap<DType, Integer> conversions() {
+            SortedMap<DType, Integer> counts = new TreeMap<>();
+            for (Header.Entry e : entries.values()) {
+                if (FloatFormats.converts(e.dtype())) {
+                    counts.merge(e.dtype(), 1, Integer::sum);
+                }
+            }
+            return counts;
+        }
+
         /** A copy of the shape of tensor {@code name}. */
         public long[] shape(String name) throws SafeTensorsException {
             return entry(name).shape().clone();
