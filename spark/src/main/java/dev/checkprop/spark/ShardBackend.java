@@ -7,7 +7,7 @@ import dev.checkprop.nn.Network;
 import java.util.List;
 
 /**
- * K shards of a data file and a network, computing full-batch (or per-shard mini-batch) losses,
+ * K shards of data (a file, or the user's RDD) and a network, computing full-batch (or per-shard mini-batch) losses,
  * gradients and Gauss-Newton products: on Spark ({@link SparkShards}, one job per call) or on this
  * machine ({@link LocalShards}, the shards one after the other). Both run the same
  * {@link ShardState} code on the same rows and combine the shard results on the calling thread in
@@ -57,7 +57,7 @@ public abstract class ShardBackend implements AutoCloseable {
         return session.shards();
     }
 
-    /** Answers N, the data file's rows. */
+    /** Answers N, the rows of all shards. */
     public int rows() {
         return session.rows();
     }
