@@ -33,8 +33,16 @@ final class GradCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model safetensors file")
     Path model;
 
-    @Option(names = "--data", required = true, description = "data safetensors file (x, and y or labels)")
+    @Option(names = "--data", required = true, description = "data: .safetensors (x, and y or labels), .csv (last column ="
+            + " label, or --targets), or an IDX images file with --idx-labels")
     Path data;
+
+    @Option(names = "--idx-labels", description = "IDX labels file, with an IDX images file as --data")
+    Path idxLabels;
+
+    @Option(names = "--targets", defaultValue = "0", description = "CSV regression: the last K columns are targets"
+            + " (default: classification by the last column)")
+    int targets;
 
     @Option(names = "--loss", required = true, description = "mse, mse-mean (torch.nn.MSELoss) or softmax-ce")
     String loss;
@@ -74,13 +82,14 @@ final class GradCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         java.io.PrintWriter console = spec.commandLine().getOut();
-        new FileArgs().in("--model", model).in("--data", data).out("--out", out).out("--report", report).check();
+        new FileArgs().in("--model", model).in("--data", data).in("--idx-labels", idxLabels).out("--out", out)
+                .out("--report", report).check();
         Args.repeat(repeat, warmup);
         int nThreads = Args.threads(threads);
         Args.filesFit(new String[] {"--model", "--data"}, new Path[] {model, data}, new int[] {1, 1});
         Loss lossFn = Loss.parse(loss);
         Network net = ModelFile.load(model);
-        Batch batch = Inputs.batchFor(net, model, data, lossFn);
+        Batch batch = Inputs.batchFor(net, model, data, idxLabels, targets, lossFn);
         conversions = Conversions.note(console, model, data);
         if (shards != null) {
             return sharded(console, net, batch, lossFn, nThreads);

@@ -19,7 +19,23 @@ final class Inputs {
      * labels), naming both files in the error.
      */
     static Batch batchFor(Network net, Path model, Path data, Loss loss) throws IOException {
-        Batch batch = ModelFile.loadData(data, loss);
+        return batchFor(net, model, data, null, 0, loss);
+    }
+
+    /**
+     * As {@link #batchFor(Network, Path, Path, Loss)}, also reading what {@code train --data} reads:
+     * a CSV file ({@code --targets} regression columns, else the last column the label) or an IDX
+     * images file with its labels file, loaded by {@link DataOptions#load}. A safetensors file (or
+     * any other name) is read as before, for the loss.
+     */
+    static Batch batchFor(Network net, Path model, Path data, Path idxLabels, int targets, Loss loss) throws IOException {
+        boolean csv = data.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".csv");
+        if (targets < 0) {
+            throw new IllegalArgumentException("--targets must be >= 0, got " + targets);
+        }
+        Batch batch = idxLabels != null || csv
+                ? DataOptions.load(null, data, idxLabels, targets, 0, 0, 0).toBatch()
+                : ModelFile.loadData(data, loss);
         if (batch.inputWidth() != net.inputWidth()) {
             throw new IllegalArgumentException(data + ": x has width " + batch.inputWidth() + " but " + model
                     + " takes inputs of width " + net.inputWidth());
