@@ -335,7 +335,7 @@ public final class IdxLoader {
 
     private static DataFormatException badValue(String source, Layout layout, long i, String problem) {
         final long perSample = layout.elements / layout.dims[0];
-        return new DataFormatException(source + " offset " + (layout.dataOffset + (long) i * layout.type.bytes) + ": value "
+        return new DataFormatException(source + " offset " + (layout.dataOffset + i * layout.type.bytes) + ": value "
                 + i + " (sample " + i / perSample + ") is " + problem);
     }
 
@@ -353,7 +353,7 @@ public final class IdxLoader {
                 default -> b.getInt();
             };
             if (v < 0 || v == Integer.MAX_VALUE) {
-                throw new DataFormatException(source + " offset " + (layout.dataOffset + (long) i * layout.type.bytes)
+                throw new DataFormatException(source + " offset " + (layout.dataOffset + i * layout.type.bytes)
                         + ": label " + v + " of sample " + i + (v < 0 ? " is negative" : " is too large"));
             }
             out[k] = v;
