@@ -63,6 +63,9 @@ final class GradCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--spill-dir", description = Args.SPILL_DIR_HELP)
+    Path spillDir;
+
     @Option(names = "--repeat", defaultValue = "1", description = "timed steps (default: ${DEFAULT-VALUE})")
     int repeat;
 
@@ -86,6 +89,7 @@ final class GradCommand implements Callable<Integer> {
                 .out("--report", report).check();
         Args.repeat(repeat, warmup);
         int nThreads = Args.threads(threads);
+        Path spill = Args.spillDir(spillDir);
         Args.filesFit(new String[] {"--model", "--data"}, new Path[] {model, data}, new int[] {1, 1});
         Loss lossFn = Loss.parse(loss);
         Network net = ModelFile.load(model);
@@ -116,8 +120,16 @@ final class GradCommand implements Callable<Integer> {
         double executorSeconds;
         String tiles;
         boolean flushes;
-        try (Executor ex = new Executor(net, p, sel.microBatchSize(), Kernels.get(), nThreads)) {
+        final long directBefore = dev.checkprop.tier.DirectMemory.used();
+        long directDelta;
+        long spillFileBytes = 0;
+        try (Executor ex = new Executor(net, p, sel.microBatchSize(), Kernels.get(), nThreads, spill)) {
             executorSeconds = (System.nanoTime() - built) / 1e9;
+            // What the tiers took, measured by the JVM's direct-buffer pool and the file system.
+            directDelta = dev.checkprop.tier.DirectMemory.used() - directBefore;
+            if (ex.tiers() != null && ex.tiers().spillFile() != null) {
+                spillFileBytes = java.nio.file.Files.size(ex.tiers().spillFile());
+            }
             MicroBatches mb = new MicroBatches(ex, sel.microBatches());
             for (int w = 0; w < warmup; w++) {
                 mb.gradient(batch, lossFn, g);
@@ -176,6 +188,9 @@ final class GradCommand implements Callable<Integer> {
         r.put("tiles", tiles);
         r.put("subnormals", flushes ? "flushed to zero" : "kept (strict IEEE 754)");
         r.put("memory", memory.toMap());
+        if (p.usesTiers()) {
+            r.put("tiers", Reports.tiers(run, predicted.tiers(), directDelta, spillFileBytes, spill));
+        }
         if (report != null) {
             Reports.write(r, report);
         }
@@ -183,6 +198,9 @@ final class GradCommand implements Callable<Integer> {
                         + " (median of %d; %s kernels, %d threads)%n",
                 p.name(), value, run.forwardEvaluations() * sel.microBatches(), net.depth(), run.peakLiveBuffers(),
                 dev.checkprop.plan.Planners.humanBytes(run.peakActivationBytes()), median, repeat, kernel, nThreads);
+        if (p.usesTiers()) {
+            console.println(Reports.tierLine(run, predicted.tiers(), directDelta, spillFileBytes));
+        }
         if (repeat > 1) {
             console.printf("first step %.4f s (%.2fx the median); executor built in %.2f s, JIT warm-up included%n",
                     seconds, seconds / median, executorSeconds);

@@ -64,6 +64,9 @@ public final class HvpCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--spill-dir", description = Args.SPILL_DIR_HELP)
+    java.nio.file.Path spillDir;
+
     @Option(names = "--jol", description = "measure every memory category with JOL at the plan's peak (slow: seconds)")
     boolean jol;
 
@@ -76,6 +79,7 @@ public final class HvpCommand implements Callable<Integer> {
         new FileArgs().in("--model", model).in("--data", data).in("--vector", vector).out("--out", out)
                 .out("--report", report).check();
         int nThreads = Args.threads(threads);
+        java.nio.file.Path spill = Args.spillDir(spillDir);
         // The direction is read, then copied into parameter-shaped arrays: twice its size at its peak.
         Args.filesFit(new String[] {"--model", "--data", "--vector"}, new Path[] {model, data, vector}, new int[] {1, 1, 2});
         Loss lossFn = Loss.parse(loss);
@@ -104,7 +108,7 @@ public final class HvpCommand implements Callable<Integer> {
         RunStats run;
         String kernel;
         MemoryReport memory;
-        try (Executor ex = Executor.forHessianProducts(net, p, batch.size(), Kernels.get(), nThreads)) {
+        try (Executor ex = Executor.forHessianProducts(net, p, batch.size(), Kernels.get(), nThreads, spill)) {
             long t0 = System.nanoTime();
             value = ex.hessianVector(batch, lossFn, v, g, hv, curvature);
             seconds = (System.nanoTime() - t0) / 1e9;

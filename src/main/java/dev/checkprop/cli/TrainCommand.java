@@ -118,6 +118,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--spill-dir", description = Args.SPILL_DIR_HELP)
+    java.nio.file.Path spillDir;
+
     @Option(names = "--save", description = "write the trained model here (safetensors)")
     Path save;
 
@@ -167,6 +170,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--dropout-every must be >= 1, got " + dropoutEvery);
         }
         int nThreads = Args.threads(threads);
+        java.nio.file.Path spill = Args.spillDir(spillDir);
         int stateCopies = Optimizers.stateCopies(optimizer);
         Activation f = Activation.parse(activation);
         Dataset all = DataOptions.load(task, data, idxLabels, targets, samples, seed, turns);
@@ -212,7 +216,7 @@ final class TrainCommand implements Callable<Integer> {
         boolean hf = optimizer.equalsIgnoreCase("hessian-free");
         boolean bar = progress && Terminal.stderrIsTerminal();
         Training training = Training.of(net).optimizer(optimizer).learningRate(lr).schedule(schedule).momentum(momentum)
-                .weightDecay(weightDecay).batch(batch).epochs(epochs).heldOut(heldOut).seed(seed).threads(nThreads)
+                .weightDecay(weightDecay).batch(batch).epochs(epochs).heldOut(heldOut).seed(seed).threads(nThreads).spillDirectory(spill)
                 .plan(plan).diagnoseDeadLayers(!hf);
         if (checkpoint != null) {
             training.checkpointTo(checkpoint, 1);

@@ -303,6 +303,9 @@ public final class TierProbe {
 
                 @Override
                 public void close() {
+                    // Now, not at some later collection, which would lower the direct memory an
+                    // executor's pre-flight and report see while it is being built.
+                    dev.checkprop.tier.DirectMemory.free(direct);
                 }
             };
         }

@@ -34,8 +34,12 @@ public final class DirectMemory {
         }
     }
 
-    /** Frees a direct buffer now (it must not be used again), or leaves it to the GC where that is impossible. */
-    static void free(ByteBuffer b) {
+    /**
+     * Frees a direct buffer now (it must not be used again, nor any view of it), or leaves it to the GC
+     * where that is impossible: so that direct memory measured after this is not lowered later by a
+     * collection that finds the buffer.
+     */
+    public static void free(ByteBuffer b) {
         if (b == null || !b.isDirect() || CLEANER == null) {
             return;
         }

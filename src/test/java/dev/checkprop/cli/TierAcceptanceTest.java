@@ -1,0 +1,81 @@
+package dev.checkprop.cli;
+
+import dev.checkprop.io.ModelFile;
+import dev.checkprop.nn.Activation;
+import dev.checkprop.nn.Batch;
+import dev.checkprop.nn.Network;
+import dev.checkprop.nn.StateModel;
+import dev.checkprop.reference.TestNets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 16's acceptance: a network whose full-storage activations are 2 GiB (512 tanh layers of
+ * width 16, batch 65536: 4 MiB a state) gets its gradient from {@code grad --plan tiered:24MiB,disk:4GiB} in a JVM
+ * of {@code -Xmx128m} (the planner chooses, from the probe's speeds, which states go to disk and when
+ * they are read back), byte for byte the gradient file {@code grad --plan full} writes in a JVM of {@code -Xmx4g}; the
+ * tiers take what the report predicts (direct-buffer pool, spill file), and the spill directory is empty
+ * after.
+ */
+class TierAcceptanceTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void twoGibOfActivationsUnder128MiBOfHeapGiveTheBitsOfFullStorage() throws Exception {
+        Network net = TestNets.withRandomBias(Network.builder(16).dense(511, 16, Activation.TANH)
+                .dense(16, Activation.IDENTITY).build(16), 17);
+        int n = 65536;
+        long full = 0;
+        for (int l = 1; l <= net.depth(); l++) {
+            full += 4 * StateModel.floats(net.layer(l), n);
+        }
+        assertTrue(full >= 2L << 30, "full storage holds " + full + " bytes of states");
+        Batch batch = TestNets.regression(net, n, 18);
+        Path model = dir.resolve("m.safetensors");
+        Path data = dir.resolve("d.safetensors");
+        ModelFile.save(net, model);
+        ModelFile.saveData(batch, data);
+        Path spill = Files.createDirectory(dir.resolve("spill"));
+        Path tieredOut = dir.resolve("tiered.safetensors");
+        Path fullOut = dir.resolve("full.safetensors");
+
+        Path report = dir.resolve("r.json");
+        ChildJvm.Result tiered = ChildJvm.run("128m", "grad", "--model", model.toString(), "--data", data.toString(),
+                "--loss", "mse", "--plan", "tiered:24MiB,disk:4GiB", "--spill-dir", spill.toString(), "--threads", "2", "--out",
+                tieredOut.toString(), "--report", report.toString());
+        assertEquals(0, tiered.code(), tiered.out() + tiered.err());
+        com.fasterxml.jackson.databind.JsonNode t = new com.fasterxml.jackson.databind.ObjectMapper().readTree(report.toFile())
+                .get("tiers");
+        assertTrue(t != null && t.get("disk").get("bytes_written").asLong() + t.get("offheap").get("bytes_written").asLong()
+                >= 1L << 30, "at least 1 GiB went to the tiers: " + tiered.out());
+        assertEquals(t.get("direct_bytes_predicted").asLong(), t.get("direct_bytes_measured").asLong(), t.toString());
+        assertEquals(t.get("disk").get("slot_bytes_predicted").asLong(), t.get("spill_file_bytes_measured").asLong(),
+                t.toString());
+        // Regions of 32 MiB, so that G1 does not hold each 4 MiB state as a humongous object in two
+        // regions (4 GiB for the 2 GiB of states, which a 4 GiB heap's pre-flight rightly refuses).
+        List<String> cmd = new java.util.ArrayList<>(ChildJvm.command("4g", "grad", "--model", model.toString(), "--data",
+                data.toString(), "--loss", "mse", "--plan", "full", "--threads", "2", "--out", fullOut.toString()));
+        cmd.add(1, "-XX:G1HeapRegionSize=32m");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES), out);
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("predicted peak activations 2.0 GiB"), out);
+        assertArrayEquals(Files.readAllBytes(fullOut), Files.readAllBytes(tieredOut), "gradient files differ");
+        try (Stream<Path> s = Files.list(spill)) {
+            assertEquals(List.of(), s.toList(), "left in the spill directory");
+        }
+    }
+}
