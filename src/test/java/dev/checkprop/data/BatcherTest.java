@@ -188,16 +188,21 @@ class BatcherTest {
         float[] x = new float[64];
         int[] labels = new int[32];
         long sink = 0;
-        for (int rep = 0; rep < 2; rep++) {
+        // The least over four rounds after a first that compiles: a JIT event in one round (seen under
+        // load: 2 KB once) is not the batcher's, while an allocation per step (at least 16 bytes times
+        // 3000) shows in every round.
+        long least = Long.MAX_VALUE;
+        for (int rep = 0; rep < 5; rep++) {
             long before = bean.getCurrentThreadAllocatedBytes();
             for (long s = 0; s < 3000; s++) {
                 sink += b.batch(s).labels()[0];
                 b.fill(s, x, labels);
             }
             long bytes = bean.getCurrentThreadAllocatedBytes() - before;
-            if (rep == 1) {
-                assertTrue(bytes < 1024, "3000 steps (about 100 epochs) allocated " + bytes + " bytes; sink " + sink);
+            if (rep > 0) {
+                least = Math.min(least, bytes);
             }
         }
+        assertTrue(least < 1024, "3000 steps (about 100 epochs) allocated at least " + least + " bytes; sink " + sink);
     }
 }
