@@ -32,9 +32,9 @@ public final class TierPreflight {
         final long limit = DirectMemory.limit();
         final long reserved = DirectMemory.reserved();
         if (bytes > limit - reserved) {
-            throw new IllegalStateException(what + ": its tier copies need " + human(bytes) + " of direct memory ("
-                    + human(offHeap) + " off-heap slots" + (bytes > offHeap ? ", " + human(bytes - offHeap)
-                    + " the disk tier's staging buffer" : "") + ") but this JVM may reserve "
+            throw new IllegalStateException(what + ": its tier copies need " + human(bytes) + " of direct memory"
+                    + (bytes > offHeap ? " (" + human(offHeap) + " off-heap slots, " + human(bytes - offHeap)
+                    + " the disk tier's staging buffer)" : "") + " but this JVM may reserve "
                     + human(Math.max(0, limit - reserved)) + " (-XX:MaxDirectMemorySize " + human(limit)
                     + (DirectMemory.limitGiven() ? "" : ", by default -Xmx") + ", " + human(reserved)
                     + " reserved already); give a larger -XX:MaxDirectMemorySize, or a plan with fewer copies off the heap");

@@ -47,7 +47,7 @@ class TierPreflightTest {
                 () -> new Executor(narrow(layers), plan, batch, dev.checkprop.kernel.Kernels.get(), 1, spill));
         long need = (layers - 1) * (64L << 20);
         assertTrue(e.getMessage().startsWith("plan offload: its tier copies need " + TierPreflight.human(need)
-                + " of direct memory (" + TierPreflight.human(need) + " off-heap slots) but this JVM may reserve "),
+                + " of direct memory but this JVM may reserve "),
                 e.getMessage());
         assertTrue(e.getMessage().contains("(-XX:MaxDirectMemorySize " + TierPreflight.human(limit)), e.getMessage());
         assertTrue(e.getMessage().endsWith("give a larger -XX:MaxDirectMemorySize, or a plan with fewer copies off the heap"),
