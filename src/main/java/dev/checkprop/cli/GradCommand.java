@@ -48,7 +48,7 @@ final class GradCommand implements Callable<Integer> {
     String loss;
 
     @Option(names = "--plan", defaultValue = "full",
-            description = "full | uniform:K | sqrt | binomial:S | optimal:M | budget:BYTES | auto (default: ${DEFAULT-VALUE})")
+            description = "full | uniform:K | sqrt | binomial:S | optimal:M | budget:BYTES | tiered:HEAP_BYTES[,offheap:BYTES][,disk:BYTES] | auto (default: ${DEFAULT-VALUE})")
     String plan;
 
     @Option(names = "--out", required = true, description = "gradient safetensors file to write")

@@ -185,8 +185,36 @@ public final class TierProbe {
         for (Layer d : window) {
             key.append('/').append(d.getClass().getSimpleName()).append(d.inputWidth()).append('x').append(d.outputWidth());
         }
-        final double cost = bestCost;
-        return COMPUTE.computeIfAbsent(key.toString(), k -> measureCompute(new Network(window), batch, threads, cost)).clone();
+        // In a small heap the probe runs a smaller batch (its cost per unit is then a little higher:
+        // the figure errs towards recomputing): states, gradients and parameters within an eighth of the free heap.
+        final Network sub = new Network(window);
+        int probeBatch = batch;
+        while (probeBatch > 1 && probeBytes(sub, probeBatch) > free() / 8) {
+            probeBatch = (probeBatch + 1) / 2;
+        }
+        double cost = 0;
+        for (Layer d : window) {
+            cost += d.forwardCost(probeBatch);
+        }
+        final double c = cost;
+        final int b = probeBatch;
+        final double[] perRaw = COMPUTE.computeIfAbsent(key.toString(), k -> measureCompute(sub, b, threads, c)).clone();
+        return perRaw;
+    }
+
+    /** Heap bytes a full-storage step of {@code sub} at {@code batch} needs, about: states, workspace, two parameter sets. */
+    private static long probeBytes(Network sub, int batch) {
+        long states = 0;
+        for (long f : StateModel.floats(sub, batch)) {
+            states += 4 * f;
+        }
+        final long widest = 4L * StateModel.widestStateRows(sub) * batch;
+        return states + 4 * widest + 8 * sub.parameterCount() + 8L * batch * (sub.inputWidth() + sub.outputWidth());
+    }
+
+    private static long free() {
+        final Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
     }
 
     private static double[] measureCompute(Network sub, int batch, int threads, double rawCost) {
@@ -254,7 +282,8 @@ public final class TierProbe {
     }
 
     private static TierCosts measureTier(Tier tier, long bytes) {
-        final int n = (int) Math.max(SMALL_BYTES, Math.min(bytes, Integer.MAX_VALUE - 8));
+        // Within an eighth of the free heap (the heap side of the copy) however large the states are.
+        final int n = (int) Math.max(SMALL_BYTES, Math.min(Math.min(bytes, free() / 8), Integer.MAX_VALUE - 8));
         final ByteBuffer heapSide = ByteBuffer.allocate(n).order(ByteOrder.nativeOrder());
         try (Store s = open(tier, n)) {
             final long[] small = time(s, heapSide, SMALL_BYTES, 8);
