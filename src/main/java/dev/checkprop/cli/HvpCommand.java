@@ -108,7 +108,14 @@ public final class HvpCommand implements Callable<Integer> {
         RunStats run;
         String kernel;
         MemoryReport memory;
+        final long directBefore = dev.checkprop.tier.DirectMemory.used();
+        long directDelta;
+        long spillFileBytes = 0;
         try (Executor ex = Executor.forHessianProducts(net, p, batch.size(), Kernels.get(), nThreads, spill)) {
+            directDelta = dev.checkprop.tier.DirectMemory.used() - directBefore;
+            if (ex.tiers() != null && ex.tiers().spillFile() != null) {
+                spillFileBytes = java.nio.file.Files.size(ex.tiers().spillFile());
+            }
             long t0 = System.nanoTime();
             value = ex.hessianVector(batch, lossFn, v, g, hv, curvature);
             seconds = (System.nanoTime() - t0) / 1e9;
@@ -143,6 +150,9 @@ public final class HvpCommand implements Callable<Integer> {
         r.put("threads", nThreads);
         r.put("kernel", kernel);
         r.put("memory", memory.toMap());
+        if (p.usesTiers()) {
+            r.put("tiers", Reports.tiers(run, sel.predicted().tiers(), directDelta, spillFileBytes, spill));
+        }
         if (report != null) {
             Reports.write(r, report);
         }
@@ -151,6 +161,9 @@ public final class HvpCommand implements Callable<Integer> {
                 p.name(), curvature == Curvature.HESSIAN ? "H·v" : "G·v", value, curvature == Curvature.HESSIAN ? "Hv" : "Gv",
                 vHv, run.forwardEvaluations(), net.depth(), run.peakLiveBuffers(), dev.checkprop.plan.Planners.humanBytes(run.peakActivationBytes()),
                 seconds, kernel, nThreads);
+        if (p.usesTiers()) {
+            console.println(Reports.tierLine(run, sel.predicted().tiers(), directDelta, spillFileBytes));
+        }
         if (jol) {
             console.print(memory.toTable());
             if (!memory.consistent()) {

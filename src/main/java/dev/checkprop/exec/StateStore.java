@@ -85,11 +85,19 @@ final class StateStore {
         }
         states = new float[simulation.buffers()][];
         rStates = r ? new float[simulation.buffers()][] : null;
-        for (int b = 0; b < states.length; b++) {
-            states[b] = new float[Math.toIntExact(simulation.bufferSize(b))];
-            if (r) {
-                rStates[b] = new float[states[b].length];
+        try {
+            for (int b = 0; b < states.length; b++) {
+                states[b] = new float[Math.toIntExact(simulation.bufferSize(b))];
+                if (r) {
+                    rStates[b] = new float[states[b].length];
+                }
             }
+        } catch (RuntimeException | Error e) {
+            // The tiers' thread, direct memory and spill file would otherwise live until the JVM exits.
+            if (tiers != null) {
+                tiers.close();
+            }
+            throw e;
         }
         holder = new float[net.depth() + 1][];
         rHolder = r ? new float[net.depth() + 1][] : null;
