@@ -96,7 +96,7 @@ final class GradCommand implements Callable<Integer> {
         Batch batch = Inputs.batchFor(net, model, data, idxLabels, targets, lossFn);
         conversions = Conversions.note(console, model, data);
         if (shards != null) {
-            return sharded(console, net, batch, lossFn, nThreads);
+            return sharded(console, net, batch, lossFn, nThreads, spill);
         }
         long t0 = System.nanoTime();
         PlanSelection.Selection sel = PlanSelection.select(plan, net, batch.size(), batch.labels() != null, new long[0]);
@@ -215,7 +215,8 @@ final class GradCommand implements Callable<Integer> {
     }
 
     /** {@code --shards K}: {@link ShardedGradient#gradient}, the same bits as the Spark module's K partitions. */
-    private int sharded(java.io.PrintWriter console, Network net, Batch batch, Loss lossFn, int nThreads) throws Exception {
+    private int sharded(java.io.PrintWriter console, Network net, Batch batch, Loss lossFn, int nThreads, Path spill)
+            throws Exception {
         if (shards < 1) {
             throw new IllegalArgumentException("--shards must be >= 1, got " + shards);
         }
@@ -235,11 +236,11 @@ final class GradCommand implements Callable<Integer> {
         double value = 0;
         double[] stepSeconds = new double[repeat];
         for (int w = 0; w < warmup; w++) {
-            ShardedGradient.gradient(net, batch, lossFn, plan, shards, nThreads, 0, data.toString(), g);
+            ShardedGradient.gradient(net, batch, lossFn, plan, shards, nThreads, 0, data.toString(), g, spill);
         }
         for (int rep = 0; rep < repeat; rep++) {
             long t1 = System.nanoTime();
-            value = ShardedGradient.gradient(net, batch, lossFn, plan, shards, nThreads, 0, data.toString(), g);
+            value = ShardedGradient.gradient(net, batch, lossFn, plan, shards, nThreads, 0, data.toString(), g, spill);
             stepSeconds[rep] = (System.nanoTime() - t1) / 1e9;
         }
         double[] sorted = stepSeconds.clone();

@@ -124,11 +124,17 @@ public final class ShardedGradient {
          */
         public Worker(Network net, String spec, int rows, boolean labels, long[] heldLengths, StateModel.Mode mode,
                       long usableHeap, int threads, String shard) {
+            this(net, spec, rows, labels, heldLengths, mode, usableHeap, threads, shard, null);
+        }
+
+        /** As the constructor above, with a tiered plan's disk copies in {@code spillDir} (null: the default). */
+        public Worker(Network net, String spec, int rows, boolean labels, long[] heldLengths, StateModel.Mode mode,
+                      long usableHeap, int threads, String shard, java.nio.file.Path spillDir) {
             this.selection = select(spec, net, rows, labels, heldLengths, mode, usableHeap, shard);
             this.rows = rows;
             this.exec = mode == StateModel.Mode.CURVATURE
-                    ? Executor.forHessianProducts(net, selection.plan(), rows, Kernels.get(), threads)
-                    : new Executor(net, selection.plan(), rows, Kernels.get(), threads);
+                    ? Executor.forHessianProducts(net, selection.plan(), rows, Kernels.get(), threads, spillDir)
+                    : new Executor(net, selection.plan(), rows, Kernels.get(), threads, spillDir);
         }
 
         /** Answers the shard's plan and its prediction. */
@@ -172,6 +178,12 @@ public final class ShardedGradient {
      */
     public static double gradient(Network net, Batch batch, Loss loss, String spec, int k, int threads, long step,
                                   String source, Gradients out) {
+        return gradient(net, batch, loss, spec, k, threads, step, source, out, null);
+    }
+
+    /** As {@link #gradient(Network, Batch, Loss, String, int, int, long, String, Gradients)}, spilling to {@code spillDir} (null: the default). */
+    public static double gradient(Network net, Batch batch, Loss loss, String spec, int k, int threads, long step,
+                                  String source, Gradients out, java.nio.file.Path spillDir) {
         final int n = batch.size();
         final int count = Shards.count(n, k);
         final long[] grads = gradientLengths(net);
@@ -191,7 +203,7 @@ public final class ShardedGradient {
                         w = null;
                     }
                     w = new Worker(net, spec, to - from, batch.labels() != null, held, StateModel.Mode.GRADIENT,
-                            HeapBudget.usable(), threads, name(j, k, from, to, source));
+                            HeapBudget.usable(), threads, name(j, k, from, to, source), spillDir);
                 }
                 final Batch shard = count == 1 ? batch : batch.slice(from, to);
                 sum.add(w.gradient(shard, loss, part, step), to - from, part);

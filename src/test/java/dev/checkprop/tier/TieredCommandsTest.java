@@ -114,6 +114,27 @@ class TieredCommandsTest {
         assertSpillEmpty(f[2]);
     }
 
+    /** {@code --shards} with a tiered plan: each shard's executor spills to {@code --spill-dir}, the file is --shards' own. */
+    @Test
+    void shardsWithATieredPlanSpillWhereTold() throws Exception {
+        Path[] f = files();
+        Path heap = dir.resolve("heap.safetensors");
+        Path tiered = dir.resolve("tiered.safetensors");
+        Run a = cli("grad", "--model", f[0].toString(), "--data", f[1].toString(), "--loss", "mse", "--shards", "3",
+                "--out", heap.toString());
+        assertEquals(0, a.code(), a.err());
+        DiskSlots.opener = p -> {
+            assertTrue(p.startsWith(f[2]), "spills in --spill-dir: " + p);
+            return original.open(p);
+        };
+        Run b = cli("grad", "--model", f[0].toString(), "--data", f[1].toString(), "--loss", "mse", "--shards", "3",
+                "--plan", "tiered:9KiB,disk:64MiB", "--spill-dir", f[2].toString(), "--out", tiered.toString());
+        assertEquals(0, b.code(), b.err());
+        assertTrue(b.out().contains("disk: "), b.out());
+        assertArrayEquals(Files.readAllBytes(heap), Files.readAllBytes(tiered));
+        assertSpillEmpty(f[2]);
+    }
+
     @Test
     void aDiskFailingMidRunIsOneLineAndNoGradientFile() throws Exception {
         Path[] f = files();
