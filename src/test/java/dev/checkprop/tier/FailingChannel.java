@@ -8,15 +8,24 @@ import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 
-/** A real file's channel whose positional writes fail, as on a full disk, once {@code budget} bytes are written. */
+/**
+ * A real file's channel whose positional writes fail, as on a full disk, once {@code budget} bytes are
+ * written, and whose positional reads each take at least {@code readDelayMillis} (a slow disk).
+ */
 final class FailingChannel extends FileChannel {
 
     private final FileChannel inner;
     private long budget;
+    private final long readDelayMillis;
 
     FailingChannel(FileChannel inner, long budget) {
+        this(inner, budget, 0);
+    }
+
+    FailingChannel(FileChannel inner, long budget, long readDelayMillis) {
         this.inner = inner;
         this.budget = budget;
+        this.readDelayMillis = readDelayMillis;
     }
 
     @Override
@@ -30,6 +39,14 @@ final class FailingChannel extends FileChannel {
 
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
+        if (readDelayMillis > 0) {
+            try {
+                Thread.sleep(readDelayMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
         return inner.read(dst, position);
     }
 
