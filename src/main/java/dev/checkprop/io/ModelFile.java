@@ -110,6 +110,11 @@ public final class ModelFile {
 
     /** @param adopt whether the layers may take the tensors' arrays (only for a private, just-read file) */
     private static Network fromSafeTensors(SafeTensors st, String source, boolean adopt) throws SafeTensorsException {
+        if (st.metadata().containsKey("checkpoint.format")) {
+            // A training checkpoint holds a model and more; say what it is rather than which tensor is extra.
+            throw new SafeTensorsException(source + " is a training checkpoint, not a model file: continue its run with"
+                    + " train --resume " + source + " (Training.of(...).resume), or save the model from that run");
+        }
         int depth = 0;
         while (st.has(weightName(depth)) || st.metadata().containsKey(key(depth, "kind"))) {
             depth++;

@@ -441,7 +441,8 @@ public final class Training implements AutoCloseable {
                 differs.add("optimizer " + optName + " (checkpoint: " + ck.optimizer() + ")");
             }
             if (ck.dataFingerprint() != fp) {
-                differs.add("the data or its held-out split");
+                differs.add(String.format("the data or its held-out split (fingerprint %016x, checkpoint: %016x)", fp,
+                        ck.dataFingerprint()));
             }
             if (ck.microBatches() != sel.microBatches()) {
                 differs.add(sel.microBatches() + " micro-batches per batch (checkpoint: " + ck.microBatches()
@@ -451,7 +452,8 @@ public final class Training implements AutoCloseable {
                 differs.add(epochs + " epochs (" + total + " steps; the checkpoint is at step " + ck.step() + ")");
             }
             if (!differs.isEmpty()) {
-                throw new IllegalArgumentException("cannot resume this run from the checkpoint: " + String.join(", ", differs));
+                throw new IllegalArgumentException("cannot resume this run from the checkpoint, which was made with other settings: "
+                        + String.join(", ", differs) + "; resume with the checkpoint's settings and data");
             }
         }
         this.loss = lossFn;

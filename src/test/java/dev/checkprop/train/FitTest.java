@@ -138,6 +138,10 @@ class FitTest {
         assertTrue(shape.getMessage().contains("layers"), shape.getMessage());
         Files.writeString(dir.resolve("not.ckpt"), "nonsense");
         assertThrows(IOException.class, () -> Checkpoint.read(dir.resolve("not.ckpt")));
+        // A checkpoint given where a model is expected says what it is and what to do.
+        IOException asModel = assertThrows(IOException.class, () -> dev.checkprop.io.ModelFile.load(ck));
+        assertTrue(asModel.getMessage().startsWith(ck + " is a training checkpoint, not a model file: continue its run with"
+                + " train --resume " + ck), asModel.getMessage());
     }
 
     /** Listeners see every step and epoch; the history holds what the epoch listener saw. */
