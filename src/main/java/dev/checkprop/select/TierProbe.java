@@ -41,7 +41,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  * <li><b>Compute</b>: the three consecutive layers of the network with the largest forward cost, as a
  *     network of their own, run by an {@link Executor} with the real batch size and thread count under
- *     full storage, on zeros, three times (the executor's warm-up compiles them first, which the real
+ *     full storage, on zeros, five times (the executor's warm-up compiles them first, which the real
  *     executor would do anyway); the fastest run's forward nanoseconds over its cost units in the
  *     network's chain, and its backward over its forward nanoseconds.</li>
  * <li><b>Tiers</b>, through the small {@link Store} interface: a state of the network's largest size
@@ -224,7 +224,7 @@ public final class TierProbe {
         long forward = Long.MAX_VALUE;
         long backward = Long.MAX_VALUE;
         try (Executor ex = new Executor(sub, new FullStoragePlanner().plan(sub.depth()), batch, Kernels.get(), threads)) {
-            for (int rep = 0; rep < 3; rep++) {
+            for (int rep = 0; rep < 5; rep++) {
                 ex.gradient(zeros, Loss.MSE, g);
                 if (ex.lastForwardNanos() < forward) {
                     forward = ex.lastForwardNanos();
