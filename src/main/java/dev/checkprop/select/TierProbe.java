@@ -15,17 +15,17 @@ import dev.checkprop.plan.FullStoragePlanner;
 import dev.checkprop.plan.StepTimeModel;
 import dev.checkprop.plan.Tier;
 import dev.checkprop.plan.TierCosts;
+import dev.checkprop.tier.DirectMemory;
+import dev.checkprop.tier.DiskSlots;
+import dev.checkprop.tier.OffHeapSlots;
+import dev.checkprop.tier.SpillDirectory;
+import dev.checkprop.tier.TierIo;
+import dev.checkprop.tier.TierSlots;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.BufferPoolMXBean;
-import java.lang.management.ManagementFactory;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -44,11 +44,12 @@ import java.util.concurrent.ConcurrentHashMap;
  *     full storage, on zeros, five times (the executor's warm-up compiles them first, which the real
  *     executor would do anyway); the fastest run's forward nanoseconds over its cost units in the
  *     network's chain, and its backward over its forward nanoseconds.</li>
- * <li><b>Tiers</b>, through the small {@link Store} interface: a state of the network's largest size
- *     (at most 64 MiB) written and read back four times, and a 4 KiB one for the latency; bandwidth =
- *     bytes / (best time &minus; latency). Off-heap is a direct buffer; disk a file in the spill
- *     directory ({@code -Dcheckprop.spill.dir}, else {@code java.io.tmpdir}), which after the first
- *     pass is the page cache, as it is for the executor's reads of recent writes.</li>
+ * <li><b>Tiers</b>, through the executor's own store (the tier package's slots and {@code TierIo}, so
+ *     the hand-off to the I/O thread is included): a state of the network's largest size (at most 64 MiB
+ *     and an eighth of the free heap) written and read back four times, each waited for, and a 4 KiB one
+ *     for the latency; bandwidth = bytes / (best time &minus; latency). Disk is a spill file in
+ *     {@code -Dcheckprop.spill.dir} (else {@code java.io.tmpdir}), which after the first pass is the page
+ *     cache, as it is for the executor's reads of recent writes.</li>
  * <li><b>Capacity</b>: off-heap, the free direct memory ({@code -XX:MaxDirectMemorySize}, by default the
  *     heap's maximum, less what direct buffers use) less 10%; disk, the spill directory's usable space
  *     less 10%.</li>
@@ -69,24 +70,9 @@ public final class TierProbe {
     private static final Map<String, double[]> COMPUTE = new ConcurrentHashMap<>();
     private static final Map<Tier, TierCosts> TIERS = new ConcurrentHashMap<>();
     private static final long MAX_PROBE_BYTES = 64L << 20;
-    private static final int SMALL_BYTES = 4096;
+    private static final int SMALL_FLOATS = 1024;
 
     private TierProbe() {
-    }
-
-    /**
-     * A place a tier copy goes: what the probe times. The executor's tier store offers the same two
-     * operations; a store for a tier is opened with room for {@code bytes}.
-     */
-    interface Store extends AutoCloseable {
-        /** Copies {@code len} bytes of {@code src} into the store at offset 0. */
-        void write(ByteBuffer src, int len) throws IOException;
-
-        /** Copies {@code len} bytes from the store at offset 0 into {@code dst}. */
-        void read(ByteBuffer dst, int len) throws IOException;
-
-        @Override
-        void close() throws IOException;
     }
 
     /**
@@ -251,24 +237,8 @@ public final class TierProbe {
     /** Answers the bytes {@code tier} can hold now, less 10%. */
     static long capacity(Tier tier) {
         if (tier == Tier.OFF_HEAP) {
-            long max = Runtime.getRuntime().maxMemory();
-            try {
-                final com.sun.management.HotSpotDiagnosticMXBean hs =
-                        ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-                final long set = Long.parseLong(hs.getVMOption("MaxDirectMemorySize").getValue());
-                if (set > 0) {
-                    max = set;
-                }
-            } catch (RuntimeException e) {
-                // not HotSpot: the default, the heap's maximum
-            }
-            long used = 0;
-            for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
-                if (pool.getName().equals("direct")) {
-                    used = pool.getMemoryUsed();
-                }
-            }
-            return Math.max(0, (max - used) / 10 * 9);
+            // As the executor's pre-flight counts it: the limit less what direct buffers reserve.
+            return Math.max(0, (DirectMemory.limit() - DirectMemory.reserved()) / 10 * 9);
         }
         try {
             return Math.max(0, Files.getFileStore(spillDir()).getUsableSpace() / 10 * 9);
@@ -282,93 +252,52 @@ public final class TierProbe {
     }
 
     private static TierCosts measureTier(Tier tier, long bytes) {
-        // Within an eighth of the free heap (the heap side of the copy) however large the states are.
-        final int n = (int) Math.max(SMALL_BYTES, Math.min(Math.min(bytes, free() / 8), Integer.MAX_VALUE - 8));
-        final ByteBuffer heapSide = ByteBuffer.allocate(n).order(ByteOrder.nativeOrder());
-        try (Store s = open(tier, n)) {
-            final long[] small = time(s, heapSide, SMALL_BYTES, 8);
-            final long[] big = time(s, heapSide, n, 4);
-            final long latency = Math.min(small[0], small[1]);
-            final long w = Math.max(1, big[0] - latency);
-            final long r = Math.max(1, big[1] - latency);
-            return new TierCosts(0, (long) Math.min(Long.MAX_VALUE / 2, n * 1e9 / w),
-                    (long) Math.min(Long.MAX_VALUE / 2, n * 1e9 / r), latency);
+        // The executor's own store: its slots and its I/O thread, so the figures include the hand-off.
+        final int n = (int) Math.max(SMALL_FLOATS, Math.min(Math.min(bytes, free() / 8), Integer.MAX_VALUE - 8) / 4);
+        final float[] heapSide = new float[n];
+        final TierSlots[] slots = new TierSlots[Tier.values().length];
+        SpillDirectory dir = null;
+        try {
+            if (tier == Tier.OFF_HEAP) {
+                slots[tier.ordinal()] = new OffHeapSlots(new long[] {n});
+            } else {
+                dir = SpillDirectory.create(spillDir());
+                slots[tier.ordinal()] = new DiskSlots(dir, new long[] {n});
+            }
+            try (TierIo io = new TierIo(slots, 2)) {
+                final long[] small = time(io, tier, heapSide, SMALL_FLOATS, 8);
+                final long[] big = time(io, tier, heapSide, n, 4);
+                final long latency = Math.min(small[0], small[1]);
+                final long w = Math.max(1, big[0] - latency);
+                final long r = Math.max(1, big[1] - latency);
+                return new TierCosts(0, (long) Math.min(Long.MAX_VALUE / 2, 4.0 * n * 1e9 / w),
+                        (long) Math.min(Long.MAX_VALUE / 2, 4.0 * n * 1e9 / r), latency);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("measuring tier " + tier.text() + " in " + spillDir() + ": " + e.getMessage(), e);
+        } finally {
+            if (slots[tier.ordinal()] != null) {
+                slots[tier.ordinal()].close();
+            }
+            if (dir != null) {
+                dir.close();
+            }
         }
     }
 
-    /** {best write ns, best read ns} of {@code len} bytes over {@code reps} passes. */
-    private static long[] time(Store s, ByteBuffer buf, int len, int reps) throws IOException {
+    /** {best write ns, best read ns} of {@code len} floats over {@code reps} passes, each waited for. */
+    private static long[] time(TierIo io, Tier tier, float[] buf, int len, int reps) {
         long w = Long.MAX_VALUE;
         long r = Long.MAX_VALUE;
         for (int i = 0; i < reps; i++) {
-            long t0 = System.nanoTime();
-            s.write(buf, len);
-            long t1 = System.nanoTime();
-            s.read(buf, len);
-            long t2 = System.nanoTime();
+            final long t0 = System.nanoTime();
+            io.await(io.write(tier, 0, buf, null, len, 1));
+            final long t1 = System.nanoTime();
+            io.await(io.read(tier, 0, buf, null, len, 1));
+            final long t2 = System.nanoTime();
             w = Math.min(w, t1 - t0);
             r = Math.min(r, t2 - t1);
         }
         return new long[] {w, r};
-    }
-
-    /** Opens the probe's store for {@code tier} with room for {@code bytes}. */
-    static Store open(Tier tier, int bytes) throws IOException {
-        if (tier == Tier.OFF_HEAP) {
-            final ByteBuffer direct = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
-            return new Store() {
-                @Override
-                public void write(ByteBuffer src, int len) {
-                    direct.clear();
-                    direct.put(src.duplicate().clear().limit(len));
-                }
-
-                @Override
-                public void read(ByteBuffer dst, int len) {
-                    dst.clear().put(direct.duplicate().clear().limit(len));
-                }
-
-                @Override
-                public void close() {
-                    // Now, not at some later collection, which would lower the direct memory an
-                    // executor's pre-flight and report see while it is being built.
-                    dev.checkprop.tier.DirectMemory.free(direct);
-                }
-            };
-        }
-        final Path file = Files.createTempFile(spillDir(), "checkprop-probe-", ".spill");
-        final FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                StandardOpenOption.DELETE_ON_CLOSE);
-        return new Store() {
-            @Override
-            public void write(ByteBuffer src, int len) throws IOException {
-                final ByteBuffer b = src.duplicate().clear().limit(len);
-                long at = 0;
-                while (b.hasRemaining()) {
-                    at += ch.write(b, at);
-                }
-            }
-
-            @Override
-            public void read(ByteBuffer dst, int len) throws IOException {
-                final ByteBuffer b = dst.duplicate().clear().limit(len);
-                long at = 0;
-                while (b.hasRemaining()) {
-                    final int got = ch.read(b, at);
-                    if (got < 0) {
-                        throw new IOException("probe file " + file + " ended early");
-                    }
-                    at += got;
-                }
-            }
-
-            @Override
-            public void close() throws IOException {
-                ch.close();
-                Files.deleteIfExists(file);
-            }
-        };
     }
 }
