@@ -71,7 +71,8 @@ final class DataOptions {
             return IdxLoader.loadImagesAndLabels(data, idxLabels, true);
         }
         if (name.endsWith(".safetensors")) {
-            return SafeTensorsData.load(data, targets == 0);
+            // The file says which task it holds (labels or y); --targets asks for regression explicitly.
+            return targets == 0 ? SafeTensorsData.load(data) : SafeTensorsData.load(data, false);
         }
         if (name.endsWith(".csv")) {
             return targets > 0 ? CsvLoader.regression(targets).load(data) : CsvLoader.classification(-1).load(data);

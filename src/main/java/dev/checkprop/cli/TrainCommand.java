@@ -48,7 +48,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--idx-labels", description = "IDX labels file, with an IDX images file as --data")
     Path idxLabels;
 
-    @Option(names = "--targets", defaultValue = "0", description = "CSV regression: the last K columns are targets (default: classification by the last column)")
+    @Option(names = "--targets", defaultValue = "0", description = "CSV regression: the last K columns are targets (default: classification by the last column; a safetensors file is regression when it has y and no labels)")
     int targets;
 
     @Option(names = "--samples", defaultValue = DataOptions.DEFAULT_SAMPLES, description = "samples of a built-in task (default: ${DEFAULT-VALUE})")

@@ -1,6 +1,7 @@
 package dev.checkprop.data;
 
 import dev.checkprop.io.ModelFile;
+import dev.checkprop.io.SafeTensors;
 import dev.checkprop.io.SafeTensorsException;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Loss;
@@ -42,6 +43,26 @@ public final class SafeTensorsData {
         int classes = Dataset.inferClasses(labels);
         Dataset.checkInferredClasses(labels, classes, i -> path + ": labels[" + i + "]");
         return Dataset.adoptClassification(b.inputs(), b.inputWidth(), labels, classes);
+    }
+
+    /**
+     * Reads a dataset whose task the file tells: classification when it has {@code labels}, regression
+     * when it has {@code y} and no labels (only the header is read to decide).
+     *
+     * @throws SafeTensorsException naming the file if it has neither, or as {@link #load(Path, boolean)}
+     */
+    public static Dataset load(Path path) throws IOException {
+        final boolean labels;
+        final boolean targets;
+        try (SafeTensors.Reader r = SafeTensors.open(path)) {
+            labels = r.names().contains("labels");
+            targets = r.names().contains("y");
+        }
+        if (!labels && !targets) {
+            throw new SafeTensorsException(path + ": neither labels (I32 or I64 [N], for classification) nor y (F32 [N, n_L],"
+                    + " for regression)");
+        }
+        return load(path, labels);
     }
 
     /** Writes a dataset in the layout {@link #load} reads (labels as I64, as PyTorch stores them). */

@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SafeTensorsDataTest {
 
@@ -50,5 +52,21 @@ class SafeTensorsDataTest {
                 assertThrows(DataFormatException.class, () -> SafeTensorsData.load(p, true)).getMessage());
         assertEquals(p + ": missing tensor y: loss mse needs targets y [N, n_L]",
                 assertThrows(SafeTensorsException.class, () -> SafeTensorsData.load(p, false)).getMessage());
+    }
+
+    @Test
+    void theFileSaysWhichTask() throws IOException {
+        Path spirals = dir.resolve("spirals.safetensors");
+        SafeTensorsData.save(Synthetic.spirals(20, 0.1, 4), spirals);
+        assertTrue(SafeTensorsData.load(spirals).isClassification());
+        Path teacher = dir.resolve("teacher.safetensors");
+        SafeTensorsData.save(Synthetic.teacher(15, 3, 2, 4, 2, 6), teacher);
+        Dataset t = SafeTensorsData.load(teacher);
+        assertFalse(t.isClassification());
+        assertEquals(2, t.targetWidth());
+        Path neither = dir.resolve("x-only.safetensors");
+        SafeTensors.builder().putF32("x", new long[] {2, 1}, new float[] {1, 2}).build().write(neither);
+        assertEquals(neither + ": neither labels (I32 or I64 [N], for classification) nor y (F32 [N, n_L], for regression)",
+                assertThrows(SafeTensorsException.class, () -> SafeTensorsData.load(neither)).getMessage());
     }
 }
