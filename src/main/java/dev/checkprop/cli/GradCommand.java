@@ -152,7 +152,7 @@ final class GradCommand implements Callable<Integer> {
         java.util.Arrays.sort(sorted);
         double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
                 : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-        ModelFile.gradientsToSafeTensors(net, g, value).write(out);
+        ModelFile.saveGradients(net, g, value, out);
 
         Map<String, Object> r = new LinkedHashMap<>();
         if (!conversions.isEmpty()) {
@@ -247,7 +247,7 @@ final class GradCommand implements Callable<Integer> {
         java.util.Arrays.sort(sorted);
         double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
                 : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-        ModelFile.gradientsToSafeTensors(net, g, value).write(out);
+        ModelFile.saveGradients(net, g, value, out);
         Map<String, Object> r = new LinkedHashMap<>();
         if (!conversions.isEmpty()) {
             r.put("conversions", conversions);

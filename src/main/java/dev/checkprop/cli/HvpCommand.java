@@ -125,8 +125,8 @@ public final class HvpCommand implements Callable<Integer> {
                     Gradients.zerosLike(net), curvature) : MemoryReport.predicted(ex, batch.labels() != null, new long[0]);
         }
         double vHv = Directions.dot(v, hv);
-        DirectionFile.toSafeTensors(net, hv, Map.of("loss", Double.toString(value), "product", curvature.label(),
-                "v_dot_product", Double.toString(vHv))).write(out);
+        DirectionFile.write(net, hv, Map.of("loss", Double.toString(value), "product", curvature.label(),
+                "v_dot_product", Double.toString(vHv)), out);
 
         Map<String, Object> r = new LinkedHashMap<>();
         if (!conversions.isEmpty()) {

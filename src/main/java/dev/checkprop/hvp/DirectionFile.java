@@ -106,6 +106,24 @@ public final class DirectionFile {
     }
 
     /**
+     * Writes {@code v} to {@code path} as {@link #toSafeTensors} lays it out, streaming from its arrays
+     * (no second copy of the parameters' size in the heap).
+     */
+    public static void write(Network net, Gradients v, Map<String, String> metadata, Path path) throws IOException {
+        SafeTensors.Builder b = SafeTensors.builder();
+        for (int l = 1; l <= net.depth(); l++) {
+            Layer d = net.layer(l);
+            if (!d.hasParameters()) {
+                continue;
+            }
+            b.putF32View(weightName(l - 1), d.weightShape(), v.weights(l));
+            b.putF32View(biasName(l - 1), d.biasShape(), v.bias(l));
+        }
+        metadata.forEach(b::metadata);
+        b.build().write(path);
+    }
+
+    /**
      * Answers {@code v} as a safetensors file under {@code net}'s tensor names, with the given
      * {@code __metadata__} entries.
      */

@@ -59,8 +59,16 @@ public final class ModelFile {
         return "layers." + index + "." + what;
     }
 
-    /** Answers the network as a safetensors file. */
+    /** Answers the network as a safetensors file (holding copies of its parameters). */
     public static SafeTensors toSafeTensors(Network net) {
+        return toSafeTensors(net, false);
+    }
+
+    /**
+     * Answers the network as a safetensors file over its parameter arrays themselves when
+     * {@code view}, for writing at once without a second copy of the parameters in the heap.
+     */
+    public static SafeTensors toSafeTensors(Network net, boolean view) {
         SafeTensors.Builder b = SafeTensors.builder();
         for (int l = 1; l <= net.depth(); l++) {
             Layer layer = net.layer(l);
@@ -70,12 +78,12 @@ public final class ModelFile {
                 b.metadata(key(l - 1, "width"), Integer.toString(d.outputWidth()));
                 b.metadata(key(l - 1, "seed"), Long.toString(d.seed()));
             } else if (layer instanceof AffineLayer d) {
-                b.putF32(weightName(l - 1), new long[] {d.outputWidth(), d.inputWidth()}, d.weights());
-                b.putF32(biasName(l - 1), new long[] {d.outputWidth()}, d.bias());
+                put(b, view, weightName(l - 1), new long[] {d.outputWidth(), d.inputWidth()}, d.weights());
+                put(b, view, biasName(l - 1), new long[] {d.outputWidth()}, d.bias());
                 b.metadata(activationKey(l - 1), d.activation().fileName());
             } else if (layer instanceof LayerNormLayer d) {
-                b.putF32(weightName(l - 1), new long[] {d.outputWidth()}, d.weights());
-                b.putF32(biasName(l - 1), new long[] {d.outputWidth()}, d.bias());
+                put(b, view, weightName(l - 1), new long[] {d.outputWidth()}, d.weights());
+                put(b, view, biasName(l - 1), new long[] {d.outputWidth()}, d.bias());
                 b.metadata(key(l - 1, "eps"), Float.toString(d.eps()));
             } else {
                 throw new IllegalArgumentException("layer " + l + " (" + layer.describe() + ", " + layer.getClass().getName()
@@ -86,9 +94,17 @@ public final class ModelFile {
         return b.build();
     }
 
-    /** Writes the network to {@code path}. */
+    private static void put(SafeTensors.Builder b, boolean view, String name, long[] shape, float[] data) {
+        if (view) {
+            b.putF32View(name, shape, data);
+        } else {
+            b.putF32(name, shape, data);
+        }
+    }
+
+    /** Writes the network to {@code path} (streaming its parameters: no copy of them is made). */
     public static void save(Network net, Path path) throws IOException {
-        toSafeTensors(net).write(path);
+        toSafeTensors(net, true).write(path);
     }
 
     /** Reads a network from {@code path}. */
@@ -305,14 +321,26 @@ public final class ModelFile {
 
     /** Answers gradients as a safetensors file under the model's tensor names, with the loss in metadata. */
     public static SafeTensors gradientsToSafeTensors(Network net, Gradients g, double loss) {
+        return gradientsToSafeTensors(net, g, loss, false);
+    }
+
+    /**
+     * Writes gradients to {@code path} as {@link #gradientsToSafeTensors} lays them out, streaming
+     * them from {@code g}'s arrays: writing needs no second copy of the gradients in the heap.
+     */
+    public static void saveGradients(Network net, Gradients g, double loss, Path path) throws IOException {
+        gradientsToSafeTensors(net, g, loss, true).write(path);
+    }
+
+    private static SafeTensors gradientsToSafeTensors(Network net, Gradients g, double loss, boolean view) {
         SafeTensors.Builder b = SafeTensors.builder();
         for (int l = 1; l <= net.depth(); l++) {
             Layer d = net.layer(l);
             if (!d.hasParameters()) {
                 continue;
             }
-            b.putF32(weightName(l - 1), d.weightShape(), g.weights(l));
-            b.putF32(biasName(l - 1), d.biasShape(), g.bias(l));
+            put(b, view, weightName(l - 1), d.weightShape(), g.weights(l));
+            put(b, view, biasName(l - 1), d.biasShape(), g.bias(l));
         }
         b.metadata("loss", Double.toString(loss));
         return b.build();

@@ -635,6 +635,16 @@ public final class SafeTensors {
             return put(Tensor.ofF32(name, shape, data));
         }
 
+        /**
+         * Adds an F32 tensor that reads {@code data} itself rather than a copy, so that writing a model,
+         * its gradients or a checkpoint takes no second copy of the parameters (which a heap sized for
+         * one would not hold). The caller must not change {@code data} while the built file is in use:
+         * build, {@linkplain SafeTensors#write write}, and drop it.
+         */
+        public Builder putF32View(String name, long[] shape, float[] data) {
+            return put(Tensor.viewF32(name, shape, data));
+        }
+
         /** Adds an I32 tensor; {@code data} holds the elements in row-major order. */
         public Builder putI32(String name, long[] shape, int[] data) {
             return put(Tensor.ofI32(name, shape, data));

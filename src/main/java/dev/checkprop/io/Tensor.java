@@ -94,6 +94,12 @@ public final class Tensor {
         return new Tensor(name, DType.F32, shape.clone(), bytes.array(), IN_MEMORY);
     }
 
+    /** An F32 tensor over {@code values} itself, not a copy: see {@link SafeTensors.Builder#putF32View}. */
+    static Tensor viewF32(String name, long[] shape, float[] values) {
+        checkShape(name, shape, DType.F32, values.length, true, values.length + " values");
+        return new Tensor(name, shape.clone(), values, IN_MEMORY);
+    }
+
     static Tensor ofI32(String name, long[] shape, int[] values) {
         checkShape(name, shape, DType.I32, values.length, true, values.length + " values");
         ByteBuffer bytes = buffer(values.length, DType.I32);

@@ -135,13 +135,14 @@ public final class Checkpoint {
 
     /** Writes this checkpoint atomically. */
     void write(Path path) throws IOException {
-        SafeTensors st = ModelFile.toSafeTensors(network);
+        // Views, not copies: a checkpoint of a model that fills the heap must not need a second one.
+        SafeTensors st = ModelFile.toSafeTensors(network, true);
         SafeTensors.Builder b = SafeTensors.builder();
         st.tensors().values().forEach(b::put);
         st.metadata().forEach(b::metadata);
         for (int i = 0; i < optimizerState.size(); i++) {
             float[] a = optimizerState.get(i);
-            b.putF32(stateName(i), new long[] {a.length}, a);
+            b.putF32View(stateName(i), new long[] {a.length}, a);
         }
         b.metadata(PREFIX + "format", FORMAT);
         b.metadata(PREFIX + "step", Long.toString(step));

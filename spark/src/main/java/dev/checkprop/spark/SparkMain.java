@@ -126,7 +126,7 @@ public final class SparkMain {
                 loss = shards.gradient(g, 0);
                 times.add(shards.lastTiming());
             }
-            ModelFile.gradientsToSafeTensors(net, g, loss).write(outPath);
+            ModelFile.saveGradients(net, g, loss, outPath);
             ShardBackend.Timing t = times.get(times.size() - 1);
             out.printf(Locale.ROOT, "%d partitions on %s: loss %.6g, plans %s; last call %.4f s (broadcast %.4f, setup %.4f,"
                             + " compute %.4f, collect %.4f, combine %.4f)%n", shards.shards(), where(o, sc), loss, shards.plans(),
