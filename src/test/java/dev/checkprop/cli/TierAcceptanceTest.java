@@ -62,16 +62,8 @@ class TierAcceptanceTest {
         assertEquals(t.get("direct_bytes_predicted").asLong(), t.get("direct_bytes_measured").asLong(), t.toString());
         assertEquals(t.get("disk").get("slot_bytes_predicted").asLong(), t.get("spill_file_bytes_measured").asLong(),
                 t.toString());
-        // Regions of 32 MiB, so that G1 does not hold each 4 MiB state as a humongous object in two
-        // regions (4 GiB for the 2 GiB of states, which a 4 GiB heap's pre-flight rightly refuses).
-        List<String> cmd = new java.util.ArrayList<>(ChildJvm.command("4g", "grad", "--model", model.toString(), "--data",
-                data.toString(), "--loss", "mse", "--plan", "full", "--threads", "2", "--out", fullOut.toString()));
-        cmd.add(1, "-XX:G1HeapRegionSize=32m");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES), out);
-        assertEquals(0, p.exitValue(), out);
+        String out = inLargeHeap("grad", "--model", model.toString(), "--data", data.toString(), "--loss", "mse", "--plan",
+                "full", "--threads", "2", "--out", fullOut.toString());
         assertTrue(out.contains("predicted peak activations 2.0 GiB"), out);
         assertArrayEquals(Files.readAllBytes(fullOut), Files.readAllBytes(tieredOut), "gradient files differ");
         try (Stream<Path> s = Files.list(spill)) {
@@ -109,16 +101,26 @@ class TierAcceptanceTest {
 
         List<String> fullArgs = new java.util.ArrayList<>(List.of(common));
         fullArgs.addAll(List.of("--plan", "full", "--save", fullModel.toString()));
-        List<String> cmd = new java.util.ArrayList<>(ChildJvm.command("4g", fullArgs.toArray(String[]::new)));
+        inLargeHeap(fullArgs.toArray(String[]::new));
+        assertArrayEquals(Files.readAllBytes(fullModel), Files.readAllBytes(tieredModel), "trained models differ");
+        try (Stream<Path> s = Files.list(spill)) {
+            assertEquals(List.of(), s.toList(), "left in the spill directory");
+        }
+    }
+
+    /**
+     * Runs the CLI in a child JVM of 4 GiB with 32 MiB regions, so that G1 does not hold each 4 MiB
+     * state as a humongous object in two regions (4 GiB for the 2 GiB of states, which a 4 GiB heap's
+     * pre-flight rightly refuses); answers its output after asserting exit code 0.
+     */
+    private static String inLargeHeap(String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(ChildJvm.command("4g", args));
         cmd.add(1, "-XX:G1HeapRegionSize=32m");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertTrue(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES), out);
         assertEquals(0, p.exitValue(), out);
-        assertArrayEquals(Files.readAllBytes(fullModel), Files.readAllBytes(tieredModel), "trained models differ");
-        try (Stream<Path> s = Files.list(spill)) {
-            assertEquals(List.of(), s.toList(), "left in the spill directory");
-        }
+        return out;
     }
 }
