@@ -57,7 +57,8 @@ final class TieredDp {
     private final long[][] w;
     private final long[][] r;
     private final int[][] units;  // [tier][l] capacity units of a^l's copy
-    private final int[] dims;     // capacity states per tier (1: unbounded)
+    private final int[] dims;     // capacity states per tier (1 for an unbounded tier, but also for one that holds no unit)
+    private final boolean[] unbounded; // the tier holds every possible checkpoint: no capacity dimension
     private final int states;
     private final long[][] rest;  // [h * L + i][capacity state]
     private final int[][] choice; // 0: g = 0 (or h = 0); else 1 + ((g * tiers + t) * 2 + prefetch)
@@ -101,6 +102,7 @@ final class TieredDp {
         }
         qc = Math.max(1, qc);
         final long exactUnit = qc;
+        this.unbounded = new boolean[T];
         while (true) {
             int[] d = new int[T];
             long c = 1;
@@ -110,7 +112,10 @@ final class TieredDp {
                 for (int l = 1; l < L; l++) {
                     need += ceilDiv(x[l], qc);
                 }
-                d[t] = cap >= total && cap / qc >= need ? 1 : (int) Math.min(Integer.MAX_VALUE / 4, cap / qc + 1);
+                // Unbounded is a property of the tier, not of the dimension's size: coarsened past its
+                // capacity, a bounded tier has one state (0 units free) and must take nothing.
+                unbounded[t] = cap >= total && cap / qc >= need;
+                d[t] = unbounded[t] ? 1 : (int) Math.min(Integer.MAX_VALUE / 4, cap / qc + 1);
                 c = Math.min(Long.MAX_VALUE / 4, c * d[t]);
             }
             final long est = (long) L * L * L / 6 * Math.max(1, T) * c;
@@ -213,7 +218,7 @@ final class TieredDp {
 
     /** The capacity state after a^g goes to tier t, or -1 if it does not fit. */
     private int take(int c, int t, int g) {
-        if (dims[t] == 1) {
+        if (unbounded[t]) {
             return c;
         }
         int stride = 1;

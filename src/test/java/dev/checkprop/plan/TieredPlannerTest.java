@@ -299,4 +299,25 @@ class TieredPlannerTest {
         assertTrue(s.usesTiers());
         assertTrue(ms < 20_000, ms + " ms");
     }
+
+    /**
+     * The shape of the 1024-layer width-16 network at a batch of 32768 under {@code tiered:24MiB} with
+     * the probe's tiers: off-heap holds 57 of the 1023 possible checkpoints, disk all of them. Coarsening
+     * the capacity unit past off-heap's capacity once made it look unbounded (the plan put 2 GiB there).
+     */
+    @Test
+    void aDeepChainRespectsASmallOffHeapCapacityNextToAnUnboundedDisk() {
+        final long state = 2L << 20;
+        final Chain c = Chain.uniform(1024, state, 8_000_000);
+        final long offHeap = 115L << 20;
+        final StepTimeModel m = model(1.7, Map.of(
+                Tier.OFF_HEAP, new TierCosts(offHeap, 30_000_000_000L, 30_000_000_000L, 30_000),
+                Tier.DISK, new TierCosts(1L << 50, 15_000_000_000L, 15_000_000_000L, 15_000)));
+        final TieredPlanner.Solution s = new TieredPlanner(24L << 20, Map.of()).solve(c, m);
+        assertTrue(s.usesTiers(), s.plan().name());
+        assertTrue(s.predicted().peakHeld(Tier.OFF_HEAP) <= offHeap, s.predicted().toString());
+        assertTrue(s.plan().cost(c).peakBytes() <= 24L << 20);
+        assertTrue(s.predicted().totalNanos() < s.heapOnlyPredicted().totalNanos());
+        assertEquals(s.predicted(), m.times(c).predict(s.plan()));
+    }
 }
