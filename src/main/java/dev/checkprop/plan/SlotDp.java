@@ -55,22 +55,27 @@ final class SlotDp implements BudgetDp, PlanEmitter.Expander {
     private final int[] s;     // slots, s[0] = 0
     private final long budget;
     private final long q;
-    private final int stride;
+    private final int maxLength; // the longest segment tabulated (the chain's length: all of them)
+    private final int stride;    // maxLength + 1: table row of a^i, segments (i, i] .. (i, i + maxLength]
     private final long[][] fTab; // per segment i * (L + 1) + j: values for e = 0 .. hi(i, j)
     private final long[][] nTab;
     private long work;
     private final int[] arg = new int[1]; // keepAt's split, while the plan is written
 
-    private SlotDp(Chain chain, long budget, long q) {
+    private SlotDp(Chain chain, long budget, long q, int maxLength) {
         this.layers = chain.layers();
+        this.maxLength = Math.max(1, Math.min(maxLength, layers));
         this.seg = new Segments(chain);
         this.b = seg.bytes;
         this.s = slots(b, q);
         this.budget = budget;
         this.q = q;
-        this.stride = layers + 1;
-        this.fTab = new long[stride * stride][];
-        this.nTab = new long[stride * stride][];
+        this.stride = this.maxLength + 1;
+        // (L + 1) rows of maxLength + 1: a restricted program stays O(L * maxLength) in references.
+        this.fTab = new long[(layers + 1) * stride][];
+        this.nTab = new long[(layers + 1) * stride][];
+        Arrays.fill(fTab, EMPTY);
+        Arrays.fill(nTab, EMPTY);
     }
 
     private static int[] slots(long[] b, long q) {
@@ -131,6 +136,11 @@ final class SlotDp implements BudgetDp, PlanEmitter.Expander {
 
     /** Answers {table entries, inner-loop steps} of {@link #solve} with quantum q, in O(L<sup>2</sup>). */
     static long[] estimate(Chain chain, long budget, long q) {
+        return estimate(chain, budget, q, chain.layers());
+    }
+
+    /** {@link #estimate(Chain, long, long)} of {@link #solve(Chain, long, long, int)}, in O(L &middot; maxLength). */
+    static long[] estimate(Chain chain, long budget, long q, int maxLength) {
         final int L = chain.layers();
         final long[] b = chain.bytesArray();
         final int[] s = slots(b, q);
@@ -139,7 +149,7 @@ final class SlotDp implements BudgetDp, PlanEmitter.Expander {
         for (int i = 0; i < L; i++) {
             long peak = 0;
             long slotSum = 0; // s(i) + ... + s(j-2)
-            for (int j = i + 1; j <= L; j++) {
+            for (int j = i + 1; j <= Math.min(L, i + maxLength); j++) {
                 peak = Segments.nextPeak(b, i, j, peak);
                 if (j >= i + 2) {
                     slotSum += s[j - 2];
@@ -169,14 +179,23 @@ final class SlotDp implements BudgetDp, PlanEmitter.Expander {
 
     /** Fills the tables for {@code chain} under {@code budget} bytes (at least its minimum) in slots of q. */
     static SlotDp solve(Chain chain, long budget, long q) {
-        SlotDp dp = new SlotDp(chain, budget, q);
+        return solve(chain, budget, q, chain.layers());
+    }
+
+    /**
+     * {@link #solve(Chain, long, long)} for the segments of at most {@code maxLength} layers only (longer
+     * ones answer {@link Segments#INF}): a segment's sub-plans use only shorter segments, so these values
+     * are exact, at O(L &middot; maxLength<sup>2</sup> &middot; S) time.
+     */
+    static SlotDp solve(Chain chain, long budget, long q, int maxLength) {
+        SlotDp dp = new SlotDp(chain, budget, q, maxLength);
         dp.fill();
         return dp;
     }
 
     @Override
     public long cost() {
-        return at(nTab[layers], 0);
+        return at(tab(nTab, 0, layers), 0);
     }
 
     @Override
@@ -201,16 +220,21 @@ final class SlotDp implements BudgetDp, PlanEmitter.Expander {
 
     /** Answers F(i, j, e), the least cost of segment (i, j] with a<sup>j</sup> live at deficit e, or {@link Segments#INF}. */
     long keepCost(int i, int j, long e) {
-        return at(fTab[i * stride + j], e);
+        return at(tab(fTab, i, j), e);
     }
 
     /** Answers N(i, j, e), the least cost of segment (i, j] with a<sup>j</sup> not live at deficit e, or {@link Segments#INF}. */
     long dropCost(int i, int j, long e) {
-        return at(nTab[i * stride + j], e);
+        return at(tab(nTab, i, j), e);
     }
 
     private long adv(int i, int k) {
         return seg.adv(i, k);
+    }
+
+    /** The table of segment (i, j] in {@code tab}: empty (every value infinite) beyond the longest tabulated. */
+    private long[] tab(long[][] tab, int i, int j) {
+        return j - i > maxLength ? EMPTY : tab[i * stride + (j - i)];
     }
 
     private static long at(long[] v, long e) {
@@ -221,11 +245,7 @@ final class SlotDp implements BudgetDp, PlanEmitter.Expander {
         final int L = layers;
         long[] keep = new long[16];
         long[] split = new long[16];
-        for (int i = 0; i < L; i++) {
-            Arrays.fill(fTab, i * stride, i * stride + stride, EMPTY);
-            Arrays.fill(nTab, i * stride, i * stride + stride, EMPTY);
-        }
-        for (int d = 1; d <= L; d++) {
+        for (int d = 1; d <= maxLength; d++) {
             for (int i = 0; i + d <= L; i++) {
                 final int j = i + d;
                 long pAll = b[i + 1];
@@ -242,8 +262,8 @@ final class SlotDp implements BudgetDp, PlanEmitter.Expander {
                 final int lo = (int) Math.min(hi, lo(b, budget, q, i, j, slotSum));
                 final long[] f = new long[hi + 1];
                 final long[] n = new long[hi + 1];
-                fTab[i * stride + j] = f;
-                nTab[i * stride + j] = n;
+                fTab[i * stride + d] = f;
+                nTab[i * stride + d] = n;
                 Arrays.fill(f, 0, lo + 1, adv(i, j - 1));
                 Arrays.fill(n, 0, lo + 1, adv(i, j));
                 if (lo == hi) {
@@ -264,9 +284,9 @@ final class SlotDp implements BudgetDp, PlanEmitter.Expander {
                         break; // the peak only grows with k
                     }
                     final long a = adv(i, k);
-                    final long[] left = fTab[i * stride + k];
-                    final long[] rightF = fTab[k * stride + j];
-                    final long[] rightN = nTab[k * stride + j];
+                    final long[] left = tab(fTab, i, k);
+                    final long[] rightF = tab(fTab, k, j);
+                    final long[] rightN = tab(nTab, k, j);
                     final int topK = (int) Math.min(Math.min(Math.floorDiv(budget - b[i] - peak - b[j], q), hi),
                             Math.min(left.length - 1, (long) rightF.length - 1 - si));
                     final int topN = (int) Math.min(Math.min(eSplit, hi),
@@ -325,7 +345,7 @@ final class SlotDp implements BudgetDp, PlanEmitter.Expander {
             if (b[j] + peak > room) {
                 break;
             }
-            final long v = adv(i, k) + at(fTab[i * stride + k], e) + at(fTab[k * stride + j], (long) e + s[i]);
+            final long v = adv(i, k) + at(tab(fTab, i, k), e) + at(tab(fTab, k, j), (long) e + s[i]);
             if (v < best) {
                 best = v;
                 argK[0] = k;
@@ -352,7 +372,7 @@ final class SlotDp implements BudgetDp, PlanEmitter.Expander {
                 if (peak > room) {
                     break;
                 }
-                final long v = adv(i, k) + at(fTab[i * stride + k], e) + at(nTab[k * stride + j], (long) e + s[i]);
+                final long v = adv(i, k) + at(tab(fTab, i, k), e) + at(tab(nTab, k, j), (long) e + s[i]);
                 if (v < best) {
                     best = v;
                     bestK = k;
@@ -377,7 +397,7 @@ final class SlotDp implements BudgetDp, PlanEmitter.Expander {
             return;
         }
         final long keep = keepAt(i, j, e, arg);
-        if (kind == Kind.F && at(nTab[i * stride + j], e) < keep) {
+        if (kind == Kind.F && at(tab(nTab, i, j), e) < keep) {
             out.drop(j);
             out.push(Kind.N, i, j, e);
             return;

@@ -45,10 +45,20 @@ import java.util.List;
 final class TieredDp {
 
     private static final long INF = Segments.INF;
-    /** The most (h, i, g, tier, capacity) steps the exact capacity counting may take. */
-    static final long MAX_WORK = 400_000_000L;
+    /**
+     * The most (h, i, g, tier, capacity) steps the program may take (about a second): beyond it the
+     * segments are limited in length, then the capacity unit coarsened.
+     */
+    static final long MAX_WORK = 200_000_000L;
+    /** The most inner steps the heap sub-plans' {@link SlotDp} may take here (about a second). */
+    static final long MAX_HEAP_WORK = 80_000_000L;
+    /** The most values the program's tables may hold (a long and an int each: 48 MiB). */
+    static final long MAX_REST_ENTRIES = 1L << 22;
+    /** The shortest segment limit worth planning with; below it the {@code budget:} plan is the answer. */
+    static final int MIN_SEGMENT = 4;
 
     private final int layers;
+    private final int maxLength;  // the longest segment between checkpoints searched (L: all)
     private final SlotDp heap;
     private final long[] f;
     private final long[] gPrefix;
@@ -67,9 +77,11 @@ final class TieredDp {
     private int bestCode; // see solveTop
     private long work;
 
-    private TieredDp(Chain timeChain, long budget, StepTimes times, Tier[] tiers, SlotDp heap, boolean heapExact) {
+    private TieredDp(Chain timeChain, long budget, StepTimes times, Tier[] tiers, SlotDp heap, boolean heapExact,
+                     int maxLength) {
         final int L = timeChain.layers();
         this.layers = L;
+        this.maxLength = maxLength;
         this.heap = heap;
         this.f = times.forwardArray();
         this.tiers = tiers;
@@ -92,49 +104,105 @@ final class TieredDp {
             }
         }
         // Capacity units: the gcd of the copies that can be checkpoints (a^1 .. a^(L-1)), coarsened
-        // (sizes rounded up, capacities down) until the work fits.
+        // (sizes rounded up, capacities down, so plans still fit) until the work fits.
         final long[] x = times.transferArray();
-        long qc = 0;
-        long total = 0;
-        for (int l = 1; l < L; l++) {
-            qc = gcd(qc, x[l]);
-            total += x[l];
+        final long exactUnit = exactUnit(x, L);
+        final long qc = capacityUnit(times, tiers, L, maxLength);
+        if (qc < 0) {
+            throw new IllegalArgumentException("segments of " + maxLength + " layers exceed the work limit");
         }
-        qc = Math.max(1, qc);
-        final long exactUnit = qc;
+        this.dims = new int[T];
         this.unbounded = new boolean[T];
-        while (true) {
-            int[] d = new int[T];
-            long c = 1;
-            for (int t = 0; t < T; t++) {
-                final long cap = times.capacityBytes(tiers[t]);
-                long need = 0;
-                for (int l = 1; l < L; l++) {
-                    need += ceilDiv(x[l], qc);
-                }
-                // Unbounded is a property of the tier, not of the dimension's size: coarsened past its
-                // capacity, a bounded tier has one state (0 units free) and must take nothing.
-                unbounded[t] = cap >= total && cap / qc >= need;
-                d[t] = unbounded[t] ? 1 : (int) Math.min(Integer.MAX_VALUE / 4, cap / qc + 1);
-                c = Math.min(Long.MAX_VALUE / 4, c * d[t]);
-            }
-            final long est = (long) L * L * L / 6 * Math.max(1, T) * c;
-            if (est <= MAX_WORK || c == 1) {
-                this.dims = d;
-                this.states = (int) c;
-                break;
-            }
-            qc *= 2;
-        }
+        this.states = (int) capacityStates(times, tiers, L, qc, dims, unbounded);
         this.units = new int[T][L + 1];
         for (int t = 0; t < T; t++) {
             for (int l = 1; l < L; l++) {
                 units[t][l] = (int) Math.min(Integer.MAX_VALUE / 4, ceilDiv(x[l], qc));
             }
         }
-        this.exact = heapExact && qc == exactUnit;
-        this.rest = new long[L * L][];
-        this.choice = new int[L * L][];
+        this.exact = heapExact && qc == exactUnit && maxLength >= L;
+        // Row h holds Rest(h, h + 1 .. h + maxLength): O(L * maxLength) references, not L^2.
+        this.rest = new long[L * (maxLength + 1)][];
+        this.choice = new int[L * (maxLength + 1)][];
+    }
+
+    /** The index of Rest(h, i) in {@link #rest}; i - h at most {@link #maxLength}. */
+    private int at(int h, int i) {
+        return h * (maxLength + 1) + (i - h);
+    }
+
+    /** Rest(h, i)'s values, or null (all infinite) for a segment longer than {@link #maxLength}. */
+    private long[] restOf(int h, int i) {
+        return i - h > maxLength ? null : rest[at(h, i)];
+    }
+
+    /**
+     * The (h, i, g) triples of {@link #fill} with 1 &le; g &lt; h &lt; i &lt; L, i &minus; h and h &minus; g at
+     * most {@code k}: its work per tier and capacity state, in O(L).
+     */
+    static long triples(int L, int k) {
+        long n = 0;
+        for (int h = 1; h < L - 1; h++) {
+            n += (long) Math.min(k, L - 1 - h) * Math.min(k, h - 1);
+        }
+        return n;
+    }
+
+    private static long exactUnit(long[] x, int L) {
+        long q = 0;
+        for (int l = 1; l < L; l++) {
+            q = gcd(q, x[l]);
+        }
+        return Math.max(1, q);
+    }
+
+    /**
+     * The capacity states for unit qc (their product over the tiers), with each tier's count in
+     * {@code dims} and whether it is unbounded. Unbounded is a property of the tier in bytes (it holds
+     * every possible checkpoint at once), not of the dimension's size: a bounded tier coarsened past
+     * its capacity has one state, 0 units free, and takes nothing.
+     */
+    private static long capacityStates(StepTimes times, Tier[] tiers, int L, long qc, int[] dims, boolean[] unbounded) {
+        final long[] x = times.transferArray();
+        long total = 0;
+        for (int l = 1; l < L; l++) {
+            total += x[l];
+        }
+        long c = 1;
+        for (int t = 0; t < tiers.length; t++) {
+            final long cap = times.capacityBytes(tiers[t]);
+            unbounded[t] = cap >= total;
+            dims[t] = unbounded[t] ? 1 : (int) Math.min(Integer.MAX_VALUE / 4, cap / qc + 1);
+            c = Math.min(Long.MAX_VALUE / 4, c * dims[t]);
+        }
+        return c;
+    }
+
+    /**
+     * The finest capacity unit (the copies' gcd, doubled) for which segments of at most {@code k}
+     * layers keep the work within {@link #MAX_WORK} and the tables within {@link #MAX_REST_ENTRIES}, or -1.
+     * It is never coarsened past the largest copy: beyond that every copy takes one unit and the
+     * capacities only shrink, so a shorter segment limit is the better trade.
+     */
+    static long capacityUnit(StepTimes times, Tier[] tiers, int L, int k) {
+        final long[] x = times.transferArray();
+        long largest = 1;
+        for (int l = 1; l < L; l++) {
+            largest = Math.max(largest, x[l]);
+        }
+        final long per = Math.min(Long.MAX_VALUE / 4, triples(L, k) * Math.max(1, tiers.length));
+        final int[] d = new int[tiers.length];
+        final boolean[] u = new boolean[tiers.length];
+        for (long qc = exactUnit(x, L); ; qc *= 2) {
+            final long c = capacityStates(times, tiers, L, qc, d, u);
+            // The tables hold L (k + 1) c values: bounded too, for planning inside a small heap.
+            if (per <= MAX_WORK / c && (long) L * (k + 1) <= MAX_REST_ENTRIES / c) {
+                return qc;
+            }
+            if (qc >= largest || qc > Long.MAX_VALUE / 4) {
+                return -1;
+            }
+        }
     }
 
     private static long gcd(long a, long b) {
@@ -164,8 +232,9 @@ final class TieredDp {
             c[l - 1] = times.forwardNanos(l);
         }
         final Chain timeChain = Chain.of(b, c);
+        // The finest quantum the slot limit allows: the table and work limits are met by shorter segments.
         final long q = SlotDp.choose(timeChain, budget, BudgetPlanner.DEFAULT_SLOT_LIMIT,
-                DpLimits.MAX_PERSISTENT_TABLE_ENTRIES, DpLimits.MAX_PERSISTENT_WORK);
+                Long.MAX_VALUE, Long.MAX_VALUE);
         if (q < 0) {
             return null;
         }
@@ -173,11 +242,45 @@ final class TieredDp {
         for (int l = 2; l < L; l++) {
             interiorUniform &= chain.bytes(l) == chain.bytes(1);
         }
-        final SlotDp heap = SlotDp.solve(timeChain, budget, q);
+        // Long chains: the segments between checkpoints are limited to K layers so that both programs
+        // take seconds, not minutes (O(L K^2) instead of O(L^3)). The plans with long segments are the
+        // ones that recompute most, which the heap-only budget: plan TieredPlanner compares with covers.
+        final int K = maxSegment(timeChain, budget, q, times, tiers);
+        if (K < Math.min(L, MIN_SEGMENT)) {
+            return null;
+        }
+        final SlotDp heap = SlotDp.solve(timeChain, budget, q, K);
         final TieredDp dp = new TieredDp(timeChain, budget, times, tiers, heap,
-                interiorUniform && q == SlotDp.gcd(timeChain));
+                interiorUniform && q == SlotDp.gcd(timeChain), K);
         dp.fill();
         return dp;
+    }
+
+    /**
+     * The longest segment (at most L) for which {@link SlotDp} with quantum q and this program stay
+     * within {@link #MAX_HEAP_WORK}, the table limit, {@link #MAX_WORK} and {@link #MAX_REST_ENTRIES}
+     * (with a capacity unit at most the largest copy): a binary search on O(L &middot; K) estimates.
+     */
+    static int maxSegment(Chain timeChain, long budget, long q, StepTimes times, Tier[] tiers) {
+        final int L = timeChain.layers();
+        int lo = 1;
+        int hi = L;
+        while (lo < hi) {
+            final int mid = (lo + hi + 1) >>> 1;
+            final long[] est = SlotDp.estimate(timeChain, budget, q, mid);
+            if (est[1] <= MAX_HEAP_WORK && est[0] <= DpLimits.MAX_PERSISTENT_TABLE_ENTRIES
+                    && capacityUnit(times, tiers, L, mid) >= 0) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
+    }
+
+    /** Answers the longest segment the program searched (the chain's length when all). */
+    int maxLength() {
+        return maxLength;
     }
 
     /** Answers the least predicted step time in the family, in nanoseconds. */
@@ -232,24 +335,25 @@ final class TieredDp {
     private void fill() {
         final int L = layers;
         final int T = tiers.length;
+        final int K = maxLength;
         for (int h = 0; h < L - 1; h++) {
-            for (int i = h + 1; i < L; i++) {
+            for (int i = h + 1; i < Math.min(L, h + K + 1); i++) {
                 final long[] v = new long[states];
                 final int[] ch = new int[states];
-                rest[h * L + i] = v;
-                choice[h * L + i] = ch;
+                rest[at(h, i)] = v;
+                choice[at(h, i)] = ch;
                 final long t0 = tf(h, i, 0);
                 if (h == 0) {
                     java.util.Arrays.fill(v, t0);
                     continue;
                 }
-                final long[] left0 = rest[h]; // Rest(0, h) = rest[0 * L + h]
+                final long[] left0 = restOf(0, h); // Rest(0, h)
                 for (int c = 0; c < states; c++) {
-                    v[c] = t0 >= INF || left0[c] >= INF ? INF : t0 + left0[c];
+                    v[c] = t0 >= INF || left0 == null || left0[c] >= INF ? INF : t0 + left0[c];
                 }
-                for (int g = 1; g < h; g++) {
+                for (int g = Math.max(1, h - K); g < h; g++) {
                     final long te = tf(h, i, heap.slots(g));
-                    final long[] left = rest[g * L + h];
+                    final long[] left = rest[at(g, h)];
                     for (int t = 0; t < T; t++) {
                         final long sg = seg(t0, te, r[t][g]);
                         if (sg >= INF) {
@@ -276,17 +380,17 @@ final class TieredDp {
         final int full = states - 1;
         best = tn(0, 0);
         bestCode = 0;
-        for (int i = 1; i < L; i++) {
+        for (int i = Math.max(1, L - K); i < L; i++) {
             final long a = fPrefix[i];
             final long n0 = tn(i, 0);
-            final long[] r0 = rest[i]; // Rest(0, i)
-            if (n0 < INF && r0[full] < INF && a + n0 + r0[full] < best) {
+            final long[] r0 = restOf(0, i); // Rest(0, i)
+            if (n0 < INF && r0 != null && r0[full] < INF && a + n0 + r0[full] < best) {
                 best = a + n0 + r0[full];
                 bestCode = encodeTop(i, 0, 0, 0);
             }
-            for (int h = 1; h < i; h++) {
+            for (int h = Math.max(1, i - K); h < i; h++) {
                 final long ne = tn(i, heap.slots(h));
-                final long[] left = rest[h * L + i];
+                final long[] left = rest[at(h, i)];
                 for (int t = 0; t < T; t++) {
                     final long sg = seg(n0, ne, r[t][h]);
                     final int c2 = take(full, t, h);
@@ -339,7 +443,7 @@ final class TieredDp {
             c = take(c, topTier, h);
         }
         while (h > 0) {
-            final int ch = choice[h * L + i][c];
+            final int ch = choice[at(h, i)][c];
             if (ch == 0) {
                 segments.add(new Segment(h, i, 0, 0, false));
                 i = h;
