@@ -41,9 +41,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  * <li><b>Compute</b>: the three consecutive layers of the network with the largest forward cost, as a
  *     network of their own, run by an {@link Executor} with the real batch size and thread count under
- *     full storage, on zeros, five times (the executor's warm-up compiles them first, which the real
- *     executor would do anyway); the fastest run's forward nanoseconds over its cost units in the
- *     network's chain, and its backward over its forward nanoseconds.</li>
+ *     full storage, on zeros, until the fastest forward and backward have not improved by 2% for ten
+ *     steps in a row (at most 3 s: the JIT takes tens of steps to compile small layers fully); the
+ *     fastest forward's nanoseconds over its cost units in the network's chain, and the fastest
+ *     backward over the fastest forward.</li>
  * <li><b>Tiers</b>, through the executor's own store (the tier package's slots and {@code TierIo}, so
  *     the hand-off to the I/O thread is included): a state of the network's largest size (at most 64 MiB
  *     and an eighth of the free heap) written and read back four times, each waited for, and a 4 KiB one
@@ -71,6 +72,11 @@ public final class TierProbe {
     private static final Map<Tier, TierCosts> TIERS = new ConcurrentHashMap<>();
     private static final long MAX_PROBE_BYTES = 64L << 20;
     private static final int SMALL_FLOATS = 1024;
+    /** Compute: steps in a row without a 2% faster forward or backward that end the measurement. */
+    private static final int STABLE_STEPS = 10;
+    /** Compute: the most steps and time the measurement may take (beyond the executor's warm-up). */
+    private static final int MAX_PROBE_STEPS = 400;
+    private static final long MAX_PROBE_NANOS = 3_000_000_000L;
 
     private TierProbe() {
     }
@@ -210,12 +216,22 @@ public final class TierProbe {
         long forward = Long.MAX_VALUE;
         long backward = Long.MAX_VALUE;
         try (Executor ex = new Executor(sub, new FullStoragePlanner().plan(sub.depth()), batch, Kernels.get(), threads)) {
-            for (int rep = 0; rep < 5; rep++) {
+            // The executor's warm-up leaves three small layers far from compiled: the first steps ran
+            // 3-10x slower than the 30th (width 16, batch 16384), and five of them made the 512-layer
+            // prediction 6.6x the measured step. So: until the fastest forward and backward have not
+            // improved by 2% for STABLE_STEPS steps in a row, within MAX_PROBE_NANOS. Each minimum on
+            // its own: the step with the fastest forward need not have the fastest backward.
+            final long start = System.nanoTime();
+            int calm = 0;
+            for (int rep = 0; rep < MAX_PROBE_STEPS && calm < STABLE_STEPS
+                    && System.nanoTime() - start < MAX_PROBE_NANOS; rep++) {
                 ex.gradient(zeros, Loss.MSE, g);
-                if (ex.lastForwardNanos() < forward) {
-                    forward = ex.lastForwardNanos();
-                    backward = ex.lastBackwardNanos();
-                }
+                final long f = ex.lastForwardNanos();
+                final long b = ex.lastBackwardNanos();
+                final boolean better = f < forward - forward / 50 || b < backward - backward / 50;
+                forward = Math.min(forward, f);
+                backward = Math.min(backward, b);
+                calm = better ? 0 : calm + 1;
             }
         }
         return new double[] {Math.max(1, forward) / 1e9 / rawCost, (double) backward / Math.max(1, forward)};
