@@ -99,7 +99,8 @@ final class GradCommand implements Callable<Integer> {
             return sharded(console, net, batch, lossFn, nThreads, spill);
         }
         long t0 = System.nanoTime();
-        PlanSelection.Selection sel = PlanSelection.select(plan, net, batch.size(), batch.labels() != null, new long[0]);
+        PlanSelection.Selection sel = PlanSelection.select(plan, net, batch.size(), batch.labels() != null, new long[0],
+                dev.checkprop.nn.StateModel.Mode.GRADIENT, nThreads, spill);
         Plan p = sel.plan();
         double planSeconds = (System.nanoTime() - t0) / 1e9;
         MemoryModel.Prediction predicted = sel.predicted();
@@ -228,7 +229,7 @@ final class GradCommand implements Callable<Integer> {
         // Plan the largest shard up front: the line the user sees, and a refusal before any work.
         PlanSelection.Selection first = ShardedGradient.select(plan, net, Shards.to(n, shards, 0), batch.labels() != null,
                 new long[0], dev.checkprop.nn.StateModel.Mode.GRADIENT, HeapBudget.usable(),
-                ShardedGradient.name(0, shards, 0, Shards.to(n, shards, 0), data.toString()));
+                ShardedGradient.name(0, shards, 0, Shards.to(n, shards, 0), data.toString()), nThreads, spill);
         console.printf("%d shards of at most %d rows (%d non-empty); shard 0: %s%n", shards, Shards.size(n, shards), count,
                 first.explanation());
         console.flush();

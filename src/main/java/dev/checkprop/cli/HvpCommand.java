@@ -89,7 +89,7 @@ public final class HvpCommand implements Callable<Integer> {
         Gradients v = DirectionFile.read(vector, net);
         // States are (a, R{a}) pairs here: budgets, predictions and the heap check are in curvature mode.
         PlanSelection.Selection sel = PlanSelection.select(plan, net, batch.size(), batch.labels() != null, new long[0],
-                StateModel.Mode.CURVATURE);
+                StateModel.Mode.CURVATURE, nThreads, spill);
         Plan p = sel.plan();
         if (plan.trim().equalsIgnoreCase("auto") && sel.microBatches() > 1) {
             throw new IllegalArgumentException("hvp does not split batches: " + sel.explanation());

@@ -76,11 +76,29 @@ public final class PlanSelection {
      */
     public static Selection select(String spec, Network net, int batch, boolean labels, long[] optimizerLengths,
                                    StateModel.Mode mode) {
+        return select(spec, net, batch, labels, optimizerLengths, mode, Runtime.getRuntime().availableProcessors(), null);
+    }
+
+    /**
+     * {@link #select(String, Network, int, boolean, long[], StateModel.Mode)} for an executor on
+     * {@code threads} threads spilling to {@code spillDir}: {@code tiered:} and {@code auto} measure the
+     * compute speed on those threads and the disk tier in that directory (its speed and free space),
+     * where the executor will run and spill.
+     *
+     * @param threads  the executor's threads, at least 1
+     * @param spillDir the executor's spill directory; null: {@code -Dcheckprop.spill.dir}, else
+     *                 {@code java.io.tmpdir}
+     */
+    public static Selection select(String spec, Network net, int batch, boolean labels, long[] optimizerLengths,
+                                   StateModel.Mode mode, int threads, java.nio.file.Path spillDir) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
         // Budgets are heap budgets: count arrays at what they cost the heap (G1 humongous regions).
         final ArrayLayout layout = ArrayLayout.current().heapFootprint();
         final String s = spec.trim().toLowerCase(Locale.ROOT);
         if (s.equals("auto")) {
-            return auto(net, batch, labels, optimizerLengths, mode, layout, HeapBudget.usable());
+            return auto(net, batch, labels, optimizerLengths, mode, layout, HeapBudget.usable(), threads, spillDir);
         }
         final Plan plan;
         long budget = -1;
@@ -91,7 +109,7 @@ public final class PlanSelection {
                         + Planners.formatBytes(planner.heapBytes()));
             }
             final TieredPlanner.Solution sol = tieredPlan(net, batch, planner, mode, layout,
-                    TierProbe.model(net, batch, mode, Runtime.getRuntime().availableProcessors()));
+                    TierProbe.model(net, batch, mode, threads, spillDir));
             final MemoryModel.Prediction p = MemoryModel.predict(net, sol.plan(), batch, labels, optimizerLengths, mode,
                     layout);
             return new Selection(sol.plan(), planner.heapBytes(), 1, batch, p, "plan " + describe(sol));
@@ -249,9 +267,20 @@ public final class PlanSelection {
      */
     public static Selection auto(Network net, int batch, boolean labels, long[] optimizerLengths, StateModel.Mode mode,
                                  ArrayLayout layout, long usableHeap) {
+        return auto(net, batch, labels, optimizerLengths, mode, layout, usableHeap,
+                Runtime.getRuntime().availableProcessors(), null);
+    }
+
+    /**
+     * {@code auto} with an explicit usable heap, for an executor on {@code threads} threads spilling to
+     * {@code spillDir} (null: {@code -Dcheckprop.spill.dir}, else {@code java.io.tmpdir}), where the
+     * probe measures.
+     */
+    public static Selection auto(Network net, int batch, boolean labels, long[] optimizerLengths, StateModel.Mode mode,
+                                 ArrayLayout layout, long usableHeap, int threads, java.nio.file.Path spillDir) {
         final boolean tiers = Boolean.parseBoolean(System.getProperty(TierProbe.TIERS_PROPERTY, "true"));
         return auto(net, batch, labels, optimizerLengths, mode, layout, usableHeap, micro -> tiers
-                ? TierProbe.model(net, micro, mode, Runtime.getRuntime().availableProcessors()) : null);
+                ? TierProbe.model(net, micro, mode, threads, spillDir) : null);
     }
 
     /**

@@ -69,7 +69,7 @@ public final class TierProbe {
     public static final String SPILL_PROPERTY = "checkprop.spill.dir";
 
     private static final Map<String, double[]> COMPUTE = new ConcurrentHashMap<>();
-    private static final Map<Tier, TierCosts> TIERS = new ConcurrentHashMap<>();
+    private static final Map<String, TierCosts> TIERS = new ConcurrentHashMap<>(); // "offheap", "disk:DIR"
     private static final long MAX_PROBE_BYTES = 64L << 20;
     private static final int SMALL_FLOATS = 1024;
     /** Compute: steps in a row without a 2% faster forward or backward that end the measurement. */
@@ -89,6 +89,18 @@ public final class TierProbe {
      * @throws IllegalArgumentException if the given figures do not parse
      */
     public static StepTimeModel model(Network net, int batch, StateModel.Mode mode, int threads) {
+        return model(net, batch, mode, threads, null);
+    }
+
+    /**
+     * {@link #model(Network, int, StateModel.Mode, int)} with the disk tier measured in {@code spillDir}
+     * (its speed once per JVM and directory, its free space each time), the directory the executor will
+     * spill to; null: {@code -Dcheckprop.spill.dir}, else {@code java.io.tmpdir}.
+     *
+     * @throws IllegalArgumentException if the given figures do not parse
+     */
+    public static StepTimeModel model(Network net, int batch, StateModel.Mode mode, int threads, Path spillDir) {
+        final Path dir = spillDir != null ? spillDir : spillDir();
         final Map<String, String> given = parse(System.getProperty(SPEEDS_PROPERTY, ""));
         final Chain chain = MemoryModel.chain(net, batch, mode, ArrayLayout.current().heapFootprint());
         final double[] compute;
@@ -112,7 +124,7 @@ public final class TierProbe {
         }
         final Map<Tier, TierCosts> tiers = new EnumMap<>(Tier.class);
         for (Tier t : Tier.values()) {
-            tiers.put(t, tier(t, given, largest));
+            tiers.put(t, tier(t, given, largest, dir));
         }
         return new StepTimeModel(compute[0], compute[1], tiers);
     }
@@ -237,27 +249,34 @@ public final class TierProbe {
         return new double[] {Math.max(1, forward) / 1e9 / rawCost, (double) backward / Math.max(1, forward)};
     }
 
-    private static TierCosts tier(Tier t, Map<String, String> given, long largest) {
+    private static TierCosts tier(Tier t, Map<String, String> given, long largest, Path dir) {
         final String p = t.text() + ".";
         final boolean all = given.containsKey(p + "write") && given.containsKey(p + "read") && given.containsKey(p + "latency");
-        final TierCosts measured = all ? null : TIERS.computeIfAbsent(t, x -> measureTier(x, Math.min(largest, MAX_PROBE_BYTES)));
+        // Disk once per directory: another --spill-dir may be another file system.
+        final String key = t == Tier.DISK ? t.text() + ":" + dir.toAbsolutePath().normalize() : t.text();
+        final TierCosts measured = all ? null : TIERS.computeIfAbsent(key, x -> measureTier(t, Math.min(largest, MAX_PROBE_BYTES), dir));
         final long write = given.containsKey(p + "write") ? (long) Double.parseDouble(given.get(p + "write")) : measured.writeBytesPerSecond();
         final long read = given.containsKey(p + "read") ? (long) Double.parseDouble(given.get(p + "read")) : measured.readBytesPerSecond();
         final long latency = given.containsKey(p + "latency") ? (long) Double.parseDouble(given.get(p + "latency"))
                 : measured.latencyNanos();
         final long capacity = given.containsKey(p + "capacity") ? dev.checkprop.plan.Planners.parseBytes(given.get(p + "capacity"))
-                : capacity(t);
+                : capacity(t, dir);
         return new TierCosts(capacity, Math.max(1, write), Math.max(1, read), latency);
     }
 
     /** Answers the bytes {@code tier} can hold now, less 10%. */
     static long capacity(Tier tier) {
+        return capacity(tier, spillDir());
+    }
+
+    /** Answers the bytes {@code tier} can hold now, less 10%, the disk's in {@code dir}. */
+    static long capacity(Tier tier, Path dir) {
         if (tier == Tier.OFF_HEAP) {
             // As the executor's pre-flight counts it: the limit less what direct buffers reserve.
             return Math.max(0, (DirectMemory.limit() - DirectMemory.reserved()) / 10 * 9);
         }
         try {
-            return Math.max(0, Files.getFileStore(spillDir()).getUsableSpace() / 10 * 9);
+            return Math.max(0, Files.getFileStore(dir).getUsableSpace() / 10 * 9);
         } catch (IOException e) {
             return 0;
         }
@@ -267,18 +286,18 @@ public final class TierProbe {
         return Path.of(System.getProperty(SPILL_PROPERTY, System.getProperty("java.io.tmpdir")));
     }
 
-    private static TierCosts measureTier(Tier tier, long bytes) {
+    private static TierCosts measureTier(Tier tier, long bytes, Path dir) {
         // The executor's own store: its slots and its I/O thread, so the figures include the hand-off.
         final int n = (int) Math.max(SMALL_FLOATS, Math.min(Math.min(bytes, free() / 8), Integer.MAX_VALUE - 8) / 4);
         final float[] heapSide = new float[n];
         final TierSlots[] slots = new TierSlots[Tier.values().length];
-        SpillDirectory dir = null;
+        SpillDirectory spill = null;
         try {
             if (tier == Tier.OFF_HEAP) {
                 slots[tier.ordinal()] = new OffHeapSlots(new long[] {n});
             } else {
-                dir = SpillDirectory.create(spillDir());
-                slots[tier.ordinal()] = new DiskSlots(dir, new long[] {n});
+                spill = SpillDirectory.create(dir);
+                slots[tier.ordinal()] = new DiskSlots(spill, new long[] {n});
             }
             try (TierIo io = new TierIo(slots, 2)) {
                 final long[] small = time(io, tier, heapSide, SMALL_FLOATS, 8);
@@ -290,13 +309,13 @@ public final class TierProbe {
                         (long) Math.min(Long.MAX_VALUE / 2, 4.0 * n * 1e9 / r), latency);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("measuring tier " + tier.text() + " in " + spillDir() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("measuring tier " + tier.text() + " in " + dir + ": " + e.getMessage(), e);
         } finally {
             if (slots[tier.ordinal()] != null) {
                 slots[tier.ordinal()].close();
             }
-            if (dir != null) {
-                dir.close();
+            if (spill != null) {
+                spill.close();
             }
         }
     }

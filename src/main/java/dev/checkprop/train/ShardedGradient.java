@@ -47,11 +47,23 @@ public final class ShardedGradient {
      */
     public static PlanSelection.Selection select(String spec, Network net, int rows, boolean labels, long[] heldLengths,
                                                  StateModel.Mode mode, long usableHeap, String shard) {
+        return select(spec, net, rows, labels, heldLengths, mode, usableHeap, shard,
+                Runtime.getRuntime().availableProcessors(), null);
+    }
+
+    /**
+     * {@link #select(String, Network, int, boolean, long[], StateModel.Mode, long, String)} for an
+     * executor on {@code threads} threads spilling to {@code spillDir} (null: the default), where the
+     * tier probe measures.
+     */
+    public static PlanSelection.Selection select(String spec, Network net, int rows, boolean labels, long[] heldLengths,
+                                                 StateModel.Mode mode, long usableHeap, String shard, int threads,
+                                                 java.nio.file.Path spillDir) {
         final PlanSelection.Selection sel;
         if (spec.trim().equalsIgnoreCase("auto")) {
             try {
                 sel = PlanSelection.auto(net, rows, labels, heldLengths, mode, ArrayLayout.current().heapFootprint(),
-                        usableHeap);
+                        usableHeap, threads, spillDir);
             } catch (IllegalStateException e) {
                 throw new IllegalStateException(shard + ": " + e.getMessage() + " or use more shards", e);
             }
@@ -63,7 +75,7 @@ public final class ShardedGradient {
             }
         } else {
             try {
-                sel = PlanSelection.select(spec, net, rows, labels, heldLengths, mode);
+                sel = PlanSelection.select(spec, net, rows, labels, heldLengths, mode, threads, spillDir);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(shard + ": " + e.getMessage(), e);
             }
@@ -130,7 +142,7 @@ public final class ShardedGradient {
         /** As the constructor above, with a tiered plan's disk copies in {@code spillDir} (null: the default). */
         public Worker(Network net, String spec, int rows, boolean labels, long[] heldLengths, StateModel.Mode mode,
                       long usableHeap, int threads, String shard, java.nio.file.Path spillDir) {
-            this.selection = select(spec, net, rows, labels, heldLengths, mode, usableHeap, shard);
+            this.selection = select(spec, net, rows, labels, heldLengths, mode, usableHeap, shard, threads, spillDir);
             this.rows = rows;
             this.exec = mode == StateModel.Mode.CURVATURE
                     ? Executor.forHessianProducts(net, selection.plan(), rows, Kernels.get(), threads, spillDir)

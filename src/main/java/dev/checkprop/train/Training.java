@@ -420,8 +420,9 @@ public final class Training implements AutoCloseable {
         boolean hf = optimizerFactory == null && optimizerName.equals("hessian-free");
         Optimizer opt = hf ? null : optimizerFactory != null ? optimizerFactory.apply(net, r) : create(optimizerName, r);
         long[] stateLengths = hf ? hessianFreeState(net) : opt.stateArrays().stream().mapToLong(a -> a.length).toArray();
+        // The probe measures where the trainer runs and spills: its threads, its spill directory.
         PlanSelection.Selection sel = PlanSelection.select(planSpec, net, batch, train.isClassification(), stateLengths,
-                hf ? StateModel.Mode.CURVATURE : StateModel.Mode.GRADIENT);
+                hf ? StateModel.Mode.CURVATURE : StateModel.Mode.GRADIENT, threads, spillDir);
         HeapBudget.check(sel.plan().name(), sel.predicted());
         if (hf && sel.microBatches() > 1) {
             throw new IllegalStateException("hessian-free does not split batches: " + sel.explanation());

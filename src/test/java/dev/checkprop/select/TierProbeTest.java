@@ -50,4 +50,23 @@ class TierProbeTest {
         assertEquals(m.secondsPerCostUnit(), again.secondsPerCostUnit());
         assertEquals(m.tiers().get(Tier.DISK).writeBytesPerSecond(), again.tiers().get(Tier.DISK).writeBytesPerSecond());
     }
+
+    /**
+     * The disk tier is measured where the executor will spill: a spill directory that is not there
+     * is the error of measuring in it, naming it, not a figure taken from java.io.tmpdir; an existing
+     * one gets its own measurement and its own file system's space.
+     */
+    @Test
+    void measuresTheDiskInTheSpillDirectoryGiven(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+        final Network net = Network.builder(16).dense(4, 16, Activation.TANH).dense(4, Activation.IDENTITY).build(1);
+        final java.nio.file.Path missing = tmp.resolve("no-such-dir");
+        final RuntimeException e = assertThrows(RuntimeException.class,
+                () -> TierProbe.model(net, 8, StateModel.Mode.GRADIENT, 1, missing));
+        assertTrue(e.getMessage().contains("measuring tier disk in " + missing), e.getMessage());
+        final StepTimeModel m = TierProbe.model(net, 8, StateModel.Mode.GRADIENT, 1, tmp);
+        assertTrue(m.tiers().get(Tier.DISK).writeBytesPerSecond() > 1_000_000, m.toString());
+        // Other programs may write meanwhile: the same file system's space within 1%.
+        final long cap = TierProbe.capacity(Tier.DISK, tmp);
+        assertTrue(Math.abs(cap - m.tiers().get(Tier.DISK).capacityBytes()) <= cap / 100, m + " vs " + cap);
+    }
 }
