@@ -39,8 +39,11 @@ import java.util.List;
  * </ul>
  * Capacities are counted in units of the gcd of the copies' sizes (exact), a tier whose capacity holds
  * every possible checkpoint without a dimension. Time O(L<sup>3</sup>&middot;T&middot;C) for T tiers and C
- * capacity states, after {@link SlotDp}'s O(L<sup>3</sup>&middot;S); beyond a work limit the capacity unit is
- * coarsened (sizes rounded up, so plans still fit) and the result marked inexact.
+ * capacity states, after {@link SlotDp}'s O(L<sup>3</sup>&middot;S). Beyond the work limits the segments
+ * between checkpoints are limited to the longest K that fits ({@link #maxSegment}; both programs then
+ * O(L&middot;K<sup>2</sup>)), then the capacity unit is coarsened (sizes rounded up, so plans still fit; never
+ * past the largest copy), and the result is marked inexact: {@link TieredPlanner} still compares it
+ * with the heap-only plan.
  */
 final class TieredDp {
 
