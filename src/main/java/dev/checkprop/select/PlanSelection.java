@@ -144,18 +144,10 @@ public final class PlanSelection {
         if (sim.allocatedBytes() <= budget) {
             return plan;
         }
-        final long[] bytes = new long[net.depth()];
-        final long[] cost = new long[net.depth()];
-        long widest = 0;
-        for (int l = 1; l <= net.depth(); l++) {
-            widest = Math.max(widest, chain.bytes(l));
-            cost[l - 1] = chain.cost(l);
-        }
-        Arrays.fill(bytes, widest);
+        final Chain atWidest = atWidest(chain);
+        final long widest = atWidest.bytes(1);
         try {
-            final Plan rounded = new BudgetPlanner(budget).plan(Chain.of(bytes, cost));
-            final String name = rounded.name().endsWith("(approx)") ? rounded.name() : rounded.name() + " (approx)";
-            return Plan.parse(name, rounded.layers(), rounded.actionsText());
+            return approx(new BudgetPlanner(budget).plan(atWidest));
         } catch (InfeasibleBudgetException e) {
             throw new IllegalArgumentException("budget:" + budget + " holds the live states of plan " + plan.name()
                     + " but not the buffers it needs (" + sim.allocatedBytes() + " bytes: layers of different sizes reuse"
@@ -190,19 +182,31 @@ public final class PlanSelection {
         if (MemoryModel.simulate(net, sol.plan(), batch, mode, layout).allocatedBytes() <= planner.heapBytes()) {
             return sol;
         }
-        final long[] bytes = new long[net.depth()];
-        final long[] cost = new long[net.depth()];
+        final TieredPlanner.Solution rounded = planner.solve(atWidest(chain), copy, model);
+        return new TieredPlanner.Solution(approx(rounded.plan()), rounded.predicted(), rounded.heapOnly(),
+                rounded.heapOnlyPredicted(), false);
+    }
+
+    /**
+     * The chain with every state counted at the largest state's size (costs kept): a plan for it needs
+     * no more buffers than live states and no buffer larger than that, so what it allocates is what it
+     * keeps live — the one fallback of {@link #budgetPlan} and {@link #tieredPlan}.
+     */
+    private static Chain atWidest(Chain chain) {
+        final long[] bytes = new long[chain.layers()];
+        final long[] cost = new long[chain.layers()];
         long widest = 0;
-        for (int l = 1; l <= net.depth(); l++) {
+        for (int l = 1; l <= chain.layers(); l++) {
             widest = Math.max(widest, chain.bytes(l));
             cost[l - 1] = chain.cost(l);
         }
         Arrays.fill(bytes, widest);
-        final TieredPlanner.Solution rounded = planner.solve(Chain.of(bytes, cost), copy, model);
-        final String name = rounded.plan().name().endsWith("(approx)") ? rounded.plan().name()
-                : rounded.plan().name() + " (approx)";
-        final Plan p = Plan.parse(name, net.depth(), rounded.plan().actionsText());
-        return new TieredPlanner.Solution(p, rounded.predicted(), rounded.heapOnly(), rounded.heapOnlyPredicted(), false);
+        return Chain.of(bytes, cost);
+    }
+
+    /** The same actions, named {@code (approx)} once. */
+    private static Plan approx(Plan p) {
+        return p.name().endsWith("(approx)") ? p : Plan.parse(p.name() + " (approx)", p.layers(), p.actionsText());
     }
 
     /**
