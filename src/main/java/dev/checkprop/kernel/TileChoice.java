@@ -6,8 +6,8 @@ package dev.checkprop.kernel;
  *
  * <p>The wide set (8 x 3 tiles: 24 accumulators) needs 32 vector registers, as AVX-512 has; on a
  * CPU with 16 (AVX2) C2 spills its accumulators to the stack on every step and the products run at
- * 36-49% of the FMA peak instead of 42-55% with the narrow set (6 x 2: 12 accumulators), measured
- * on an AMD EPYC (Zen 4) with {@code -XX:UseAVX=2}; with AVX-512 the wide set is the faster one.
+ * 36-49% of the FMA peak instead of 58-80% with the narrow set (4 x 2 tiles over packed operands),
+ * measured on an AMD EPYC (Zen 4) with {@code -XX:UseAVX=2}; with AVX-512 the wide set is the faster one.
  * Java cannot ask how many registers the JIT may use, but on x86 512-bit vectors come with 32
  * registers and 256-bit ones with 16, so the choice ({@code -Dcheckprop.tiles=auto}, the default)
  * follows the vector width: wide for 16 float lanes, narrow otherwise; {@code wide} or

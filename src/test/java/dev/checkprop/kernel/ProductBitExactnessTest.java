@@ -24,7 +24,7 @@ class ProductBitExactnessTest {
 
     /**
      * One way of running the products: subnormals flushed or kept, and the vector path's wide
-     * (8 x 3) or narrow (6 x 2) tile set, whichever this machine's JVM would choose.
+     * (8 x 3) or narrow (4 x 2) tile set, both on every machine.
      */
     record Variant(String name, DenseKernels reference, DenseKernels scalar, DenseKernels vector) {
         @Override
