@@ -83,17 +83,18 @@ final class VectorKernels extends GemmKernels {
     /** Rows of {@code A} per packed block (a multiple of 8, 6 and 4). */
     private static final int MC = 192;
     /**
-     * A {@code B} whose rows lie this many floats or more apart is packed: at 2 KiB and beyond, each
-     * step of the reduction touches another page, so the panel's loads miss the TLB and the
-     * prefetchers (which stop at page boundaries) cannot follow them.
-     */
-    private static final int PACK_B_STRIDE = 512;
-    /**
-     * ... and when the call covers this many rows: each packed panel is then read by at least 6
-     * row tiles, against the one pass that packing costs.
+     * The wide set packs B's panels when the call covers this many rows: each packed panel is then
+     * read by at least 6 row tiles, against the one pass that packing costs. (The narrow set always
+     * packs.) Packing copies each block's panel into a contiguous per-thread buffer, as BLIS and
+     * OpenBLAS do: at wide strides every step of the reduction touches another page, which defeats
+     * the prefetchers, and the packed panel's constant stride lets C2 hoist the bounds checks.
      */
     private static final int PACK_B_ROWS = 48;
-    /** Likewise for the broadcast operand {@code A} when its steps ({@code aCol}) are that far apart. */
+    /**
+     * A call that does not pack B (few rows) still packs A when its steps ({@code aCol}) are this
+     * far apart (the input gradient of a wide layer reads W by columns); with B packed, A is
+     * packed whenever its steps are not contiguous.
+     */
     private static final int PACK_A_STRIDE = 512;
 
     /** Per-thread panels for packing; allocated once per thread, never per call. */
@@ -215,11 +216,15 @@ final class VectorKernels extends GemmKernels {
             return;
         }
         final int nFull = n0 + (width / L) * L;
-        // The narrow set always reads B from a packed panel and A either along its unit stride or
-        // from a packed block: its tiles' indices are then the step times a constant, so C2 hoists
-        // their bounds checks out of the loop (see tile4x2u).
-        final boolean packA = wide ? aCol >= PACK_A_STRIDE && aRow == 1 : aCol != 1;
-        final boolean packB = !wide || ldb >= PACK_B_STRIDE && m1 - m0 >= PACK_B_ROWS;
+        // With B packed, A is read along its unit stride or from a packed block, so that the main
+        // tiles' indices are the step times a constant and C2 hoists their bounds checks out of
+        // the loop (see tile4x2u).
+        // A batch of four vectors runs the wide set's 6 x 4 tile, which has no constant-stride form:
+        // it packs only where the strides are wide (at 256 x 256 x 64, packing it anyway cost 10%).
+        final boolean sixByFour = wide && nFull - n0 == 4 * L;
+        final boolean packB = sixByFour ? ldb >= PACK_A_STRIDE && m1 - m0 >= PACK_B_ROWS
+                : !wide || m1 - m0 >= PACK_B_ROWS;
+        final boolean packA = packB && !sixByFour ? aCol != 1 : aCol >= PACK_A_STRIDE && aRow == 1;
         final float[][] panels = packA || packB ? PACK.get() : null;
         // At least one block even when kDim == 0, so that C = init is written.
         int p0 = 0;
@@ -306,8 +311,8 @@ final class VectorKernels extends GemmKernels {
         }
         for (; n + NV * L <= nFull; n += NV * L) {
             if (bp != null) {
-                panel3(m0, m1, n, pack(b, ldb, n, NV, p0, p1, bp), p0, p1, first, a, ab, aRow, aCol,
-                        bp, NV * L, c, ldc, bias);
+                panel3c(m0, m1, n, pack(b, ldb, n, NV, p0, p1, bp), p0, p1, first, a, ab, aRow, aCol,
+                        bp, c, ldc, bias);
             } else {
                 panel3(m0, m1, n, n, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
             }
@@ -502,6 +507,31 @@ final class VectorKernels extends GemmKernels {
         }
         for (; m < m1; m++) {
             tile1x3(m, n, bn, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
+        }
+    }
+
+    /**
+     * {@link #panel3} over a packed B panel ({@code bp}, rows of {@code 3L}), A along its unit stride
+     * ({@code aCol == 1}) or packed ({@code aCol == MC}).
+     */
+    private static void panel3c(int m0, int m1, int n, int bn, int p0, int p1, boolean first, float[] a, int ab,
+                                int aRow, int aCol, float[] bp, float[] c, int ldc, float[] bias) {
+        int m = m0;
+        if (aCol == 1) {
+            for (; m + MR <= m1; m += MR) {
+                tile8x3u(m, n, bn, p0, p1, first, a, ab, aRow, bp, c, ldc, bias);
+            }
+        } else {
+            for (; m + MR <= m1; m += MR) {
+                tile8x3p(m, n, bn, p0, p1, first, a, ab, bp, c, ldc, bias);
+            }
+        }
+        if (m + 4 <= m1) {
+            tile4x3(m, n, bn, p0, p1, first, a, ab, aRow, aCol, bp, NV * L, c, ldc, bias);
+            m += 4;
+        }
+        for (; m < m1; m++) {
+            tile1x3(m, n, bn, p0, p1, first, a, ab, aRow, aCol, bp, NV * L, c, ldc, bias);
         }
     }
 
@@ -856,6 +886,230 @@ final class VectorKernels extends GemmKernels {
             final FloatVector b0 = FloatVector.fromArray(S, b, bo);
             final FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
             final FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * L);
+            FloatVector w = FloatVector.broadcast(S, a[a0 + ap]);
+            s00 = w.fma(b0, s00);
+            s01 = w.fma(b1, s01);
+            s02 = w.fma(b2, s02);
+            w = FloatVector.broadcast(S, a[a1 + ap]);
+            s10 = w.fma(b0, s10);
+            s11 = w.fma(b1, s11);
+            s12 = w.fma(b2, s12);
+            w = FloatVector.broadcast(S, a[a2 + ap]);
+            s20 = w.fma(b0, s20);
+            s21 = w.fma(b1, s21);
+            s22 = w.fma(b2, s22);
+            w = FloatVector.broadcast(S, a[a3 + ap]);
+            s30 = w.fma(b0, s30);
+            s31 = w.fma(b1, s31);
+            s32 = w.fma(b2, s32);
+            w = FloatVector.broadcast(S, a[a4 + ap]);
+            s40 = w.fma(b0, s40);
+            s41 = w.fma(b1, s41);
+            s42 = w.fma(b2, s42);
+            w = FloatVector.broadcast(S, a[a5 + ap]);
+            s50 = w.fma(b0, s50);
+            s51 = w.fma(b1, s51);
+            s52 = w.fma(b2, s52);
+            w = FloatVector.broadcast(S, a[a6 + ap]);
+            s60 = w.fma(b0, s60);
+            s61 = w.fma(b1, s61);
+            s62 = w.fma(b2, s62);
+            w = FloatVector.broadcast(S, a[a7 + ap]);
+            s70 = w.fma(b0, s70);
+            s71 = w.fma(b1, s71);
+            s72 = w.fma(b2, s72);
+        }
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+        s02.intoArray(c, c0 + 2 * L);
+        s10.intoArray(c, c1);
+        s11.intoArray(c, c1 + L);
+        s12.intoArray(c, c1 + 2 * L);
+        s20.intoArray(c, c2);
+        s21.intoArray(c, c2 + L);
+        s22.intoArray(c, c2 + 2 * L);
+        s30.intoArray(c, c3);
+        s31.intoArray(c, c3 + L);
+        s32.intoArray(c, c3 + 2 * L);
+        s40.intoArray(c, c4);
+        s41.intoArray(c, c4 + L);
+        s42.intoArray(c, c4 + 2 * L);
+        s50.intoArray(c, c5);
+        s51.intoArray(c, c5 + L);
+        s52.intoArray(c, c5 + 2 * L);
+        s60.intoArray(c, c6);
+        s61.intoArray(c, c6 + L);
+        s62.intoArray(c, c6 + 2 * L);
+        s70.intoArray(c, c7);
+        s71.intoArray(c, c7 + L);
+        s72.intoArray(c, c7 + 2 * L);
+    }
+
+    /**
+     * {@link #tile8x3} over a packed B panel (rows of {@code 3L}) and A along its unit stride: the
+     * indices are the step times a constant plus a loop invariant, so C2 checks the bounds once
+     * before the loop (see {@link #tile4x2u}). On the AMD EPYC (Zen 4) this runs as fast as
+     * {@link #tile8x3}, whose 11 bounds checks per 24 FMAs fit beside its one 512-bit FMA per cycle;
+     * a core with two 512-bit FMA units (Intel's server cores) issues the FMAs twice as fast, and
+     * there the checks' compare-and-branch instructions compete with the FMAs for issue slots
+     * and ports.
+     */
+    private static void tile8x3u(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab, int aRow,
+                                 float[] bp, float[] c, int ldc, float[] bias) {
+        final int c0 = m * ldc + n;
+        final int c1 = c0 + ldc;
+        final int c2 = c1 + ldc;
+        final int c3 = c2 + ldc;
+        final int c4 = c3 + ldc;
+        final int c5 = c4 + ldc;
+        final int c6 = c5 + ldc;
+        final int c7 = c6 + ldc;
+        FloatVector s00 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0));
+        FloatVector s01 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + L));
+        FloatVector s02 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + 2 * L));
+        FloatVector s10 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1));
+        FloatVector s11 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + L));
+        FloatVector s12 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + 2 * L));
+        FloatVector s20 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2));
+        FloatVector s21 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + L));
+        FloatVector s22 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + 2 * L));
+        FloatVector s30 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3));
+        FloatVector s31 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + L));
+        FloatVector s32 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + 2 * L));
+        FloatVector s40 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4));
+        FloatVector s41 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4 + L));
+        FloatVector s42 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4 + 2 * L));
+        FloatVector s50 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5));
+        FloatVector s51 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5 + L));
+        FloatVector s52 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5 + 2 * L));
+        FloatVector s60 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 6]) : FloatVector.fromArray(S, c, c6));
+        FloatVector s61 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 6]) : FloatVector.fromArray(S, c, c6 + L));
+        FloatVector s62 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 6]) : FloatVector.fromArray(S, c, c6 + 2 * L));
+        FloatVector s70 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 7]) : FloatVector.fromArray(S, c, c7));
+        FloatVector s71 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 7]) : FloatVector.fromArray(S, c, c7 + L));
+        FloatVector s72 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 7]) : FloatVector.fromArray(S, c, c7 + 2 * L));
+        final int a0 = ab + m * aRow;
+        final int a1 = a0 + aRow;
+        final int a2 = a1 + aRow;
+        final int a3 = a2 + aRow;
+        final int a4 = a3 + aRow;
+        final int a5 = a4 + aRow;
+        final int a6 = a5 + aRow;
+        final int a7 = a6 + aRow;
+        for (int p = p0; p < p1; p++) {
+            final int bo = p * (3 * L) + bn;
+            final int ap = p;
+            final FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            final FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            final FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector w = FloatVector.broadcast(S, a[a0 + ap]);
+            s00 = w.fma(b0, s00);
+            s01 = w.fma(b1, s01);
+            s02 = w.fma(b2, s02);
+            w = FloatVector.broadcast(S, a[a1 + ap]);
+            s10 = w.fma(b0, s10);
+            s11 = w.fma(b1, s11);
+            s12 = w.fma(b2, s12);
+            w = FloatVector.broadcast(S, a[a2 + ap]);
+            s20 = w.fma(b0, s20);
+            s21 = w.fma(b1, s21);
+            s22 = w.fma(b2, s22);
+            w = FloatVector.broadcast(S, a[a3 + ap]);
+            s30 = w.fma(b0, s30);
+            s31 = w.fma(b1, s31);
+            s32 = w.fma(b2, s32);
+            w = FloatVector.broadcast(S, a[a4 + ap]);
+            s40 = w.fma(b0, s40);
+            s41 = w.fma(b1, s41);
+            s42 = w.fma(b2, s42);
+            w = FloatVector.broadcast(S, a[a5 + ap]);
+            s50 = w.fma(b0, s50);
+            s51 = w.fma(b1, s51);
+            s52 = w.fma(b2, s52);
+            w = FloatVector.broadcast(S, a[a6 + ap]);
+            s60 = w.fma(b0, s60);
+            s61 = w.fma(b1, s61);
+            s62 = w.fma(b2, s62);
+            w = FloatVector.broadcast(S, a[a7 + ap]);
+            s70 = w.fma(b0, s70);
+            s71 = w.fma(b1, s71);
+            s72 = w.fma(b2, s72);
+        }
+        s00.intoArray(c, c0);
+        s01.intoArray(c, c0 + L);
+        s02.intoArray(c, c0 + 2 * L);
+        s10.intoArray(c, c1);
+        s11.intoArray(c, c1 + L);
+        s12.intoArray(c, c1 + 2 * L);
+        s20.intoArray(c, c2);
+        s21.intoArray(c, c2 + L);
+        s22.intoArray(c, c2 + 2 * L);
+        s30.intoArray(c, c3);
+        s31.intoArray(c, c3 + L);
+        s32.intoArray(c, c3 + 2 * L);
+        s40.intoArray(c, c4);
+        s41.intoArray(c, c4 + L);
+        s42.intoArray(c, c4 + 2 * L);
+        s50.intoArray(c, c5);
+        s51.intoArray(c, c5 + L);
+        s52.intoArray(c, c5 + 2 * L);
+        s60.intoArray(c, c6);
+        s61.intoArray(c, c6 + L);
+        s62.intoArray(c, c6 + 2 * L);
+        s70.intoArray(c, c7);
+        s71.intoArray(c, c7 + L);
+        s72.intoArray(c, c7 + 2 * L);
+    }
+
+    /** {@link #tile8x3u} for A packed at steps of {@value #MC}: {@code A(m, p) = a[ab + m + p*MC]}. */
+    private static void tile8x3p(int m, int n, int bn, int p0, int p1, boolean first, float[] a, int ab,
+                                 float[] bp, float[] c, int ldc, float[] bias) {
+        final int c0 = m * ldc + n;
+        final int c1 = c0 + ldc;
+        final int c2 = c1 + ldc;
+        final int c3 = c2 + ldc;
+        final int c4 = c3 + ldc;
+        final int c5 = c4 + ldc;
+        final int c6 = c5 + ldc;
+        final int c7 = c6 + ldc;
+        FloatVector s00 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0));
+        FloatVector s01 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + L));
+        FloatVector s02 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m]) : FloatVector.fromArray(S, c, c0 + 2 * L));
+        FloatVector s10 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1));
+        FloatVector s11 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + L));
+        FloatVector s12 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 1]) : FloatVector.fromArray(S, c, c1 + 2 * L));
+        FloatVector s20 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2));
+        FloatVector s21 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + L));
+        FloatVector s22 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 2]) : FloatVector.fromArray(S, c, c2 + 2 * L));
+        FloatVector s30 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3));
+        FloatVector s31 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + L));
+        FloatVector s32 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 3]) : FloatVector.fromArray(S, c, c3 + 2 * L));
+        FloatVector s40 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4));
+        FloatVector s41 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4 + L));
+        FloatVector s42 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 4]) : FloatVector.fromArray(S, c, c4 + 2 * L));
+        FloatVector s50 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5));
+        FloatVector s51 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5 + L));
+        FloatVector s52 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 5]) : FloatVector.fromArray(S, c, c5 + 2 * L));
+        FloatVector s60 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 6]) : FloatVector.fromArray(S, c, c6));
+        FloatVector s61 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 6]) : FloatVector.fromArray(S, c, c6 + L));
+        FloatVector s62 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 6]) : FloatVector.fromArray(S, c, c6 + 2 * L));
+        FloatVector s70 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 7]) : FloatVector.fromArray(S, c, c7));
+        FloatVector s71 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 7]) : FloatVector.fromArray(S, c, c7 + L));
+        FloatVector s72 = (first ? FloatVector.broadcast(S, bias == null ? 0f : bias[m + 7]) : FloatVector.fromArray(S, c, c7 + 2 * L));
+        final int a0 = ab + m;
+        final int a1 = a0 + 1;
+        final int a2 = a0 + 2;
+        final int a3 = a0 + 3;
+        final int a4 = a0 + 4;
+        final int a5 = a0 + 5;
+        final int a6 = a0 + 6;
+        final int a7 = a0 + 7;
+        for (int p = p0; p < p1; p++) {
+            final int bo = p * (3 * L) + bn;
+            final int ap = p * MC;
+            final FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            final FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            final FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
             FloatVector w = FloatVector.broadcast(S, a[a0 + ap]);
             s00 = w.fma(b0, s00);
             s01 = w.fma(b1, s01);
