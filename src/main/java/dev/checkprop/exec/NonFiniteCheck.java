@@ -1,5 +1,7 @@
 package dev.checkprop.exec;
 
+import dev.checkprop.kernel.DenseKernels;
+import dev.checkprop.kernel.Kernels;
 import dev.checkprop.nn.Batch;
 import dev.checkprop.nn.Layer;
 import dev.checkprop.nn.Gradients;
@@ -29,14 +31,15 @@ final class NonFiniteCheck {
      */
     static double check(Network net, Batch data, Loss loss, double value, Gradients gradient, Gradients product,
                         Executor locator) {
-        if (Double.isFinite(value) && finite(net, gradient) == 0 && finite(net, product) == 0) {
+        final DenseKernels k = locator.kernels();
+        if (Double.isFinite(value) && finite(net, gradient, k) == 0 && finite(net, product, k) == 0) {
             return value;
         }
         throw locate(net, data, loss, value, gradient, product, locator.firstNonFiniteStateUnguarded(data));
     }
 
     /** 0 if every parameter-shaped element is finite, else the highest layer with a non-finite one. */
-    private static int finite(Network net, Gradients g) {
+    private static int finite(Network net, Gradients g, DenseKernels k) {
         if (g == null) {
             return 0;
         }
@@ -45,20 +48,11 @@ final class NonFiniteCheck {
             if (!net.layer(l).hasParameters()) {
                 continue;
             }
-            if (!allFinite(g.weights(l)) || !allFinite(g.bias(l))) {
+            if (!k.allFinite(g.weights(l)) || !k.allFinite(g.bias(l))) {
                 return l;
             }
         }
         return 0;
-    }
-
-    private static boolean allFinite(float[] a) {
-        // x - x is 0 for finite x and NaN for NaN or an infinity: one branch-free pass.
-        float acc = 0f;
-        for (float v : a) {
-            acc += v - v;
-        }
-        return acc == 0f;
     }
 
     /** @param layer the first layer whose output is not finite in an inference pass on {@code data}, or 0 */
@@ -88,13 +82,14 @@ final class NonFiniteCheck {
                     data.targets() != null ? String.format(Locale.ROOT, ", largest |y| = %.3g", maxAbs(data.targets(), null))
                             : ""));
         }
-        int g = finite(net, gradient);
+        // The error path: which kernels check is immaterial.
+        int g = finite(net, gradient, Kernels.scalar());
         if (g > 0) {
             return new NonFiniteException(g, "non-finite result: the loss is " + value + " but the gradient of layer " + g
                     + " (layers." + (g - 1) + ") is NaN or infinite, the first the backward pass reaches;"
                     + " nothing was written");
         }
-        int p = finite(net, product);
+        int p = finite(net, product, Kernels.scalar());
         return new NonFiniteException(p, "non-finite result: the loss is " + value + " but the curvature product of layer "
                 + p + " (layers." + (p - 1) + ") is NaN or infinite, the first the backward pass reaches (is the direction"
                 + " too large?); nothing was written");

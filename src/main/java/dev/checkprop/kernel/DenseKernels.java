@@ -213,6 +213,30 @@ public abstract class DenseKernels {
     public abstract void geluSecondTerm(float[] z, float[] rz, float[] g, float[] rDelta, int from, int to);
 
     /**
+     * Whether every element of {@code x} is finite (no NaN, no infinity). A boolean, so the order in
+     * which elements are read is free: this scalar version runs eight independent chains of
+     * {@code v - v} (0 for a finite float, NaN otherwise) so that the adder's latency does not set
+     * the pace; the vector kernels override it.
+     */
+    public boolean allFinite(float[] x) {
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        int i = 0;
+        for (; i + 4 <= x.length; i += 4) {
+            s0 += x[i] - x[i];
+            s1 += x[i + 1] - x[i + 1];
+            s2 += x[i + 2] - x[i + 2];
+            s3 += x[i + 3] - x[i + 3];
+        }
+        for (; i < x.length; i++) {
+            s0 += x[i] - x[i];
+        }
+        return s0 + s1 + s2 + s3 == 0f;
+    }
+
+    /**
      * Bias gradient: {@code db[o] = ((g[o*batch] + g[o*batch+1]) + ...) + g[o*batch+batch-1]}, a plain
      * left-to-right sum starting from 0, for {@code o0 <= o < o1}, then flushed to zero if subnormal
      * when {@link #flushesSubnormals()}.

@@ -117,6 +117,15 @@ final class TileChoice {
         // B and A packed (strides of 512 floats)
         VectorKernels.gemm(wide, true, 0, M, 0, N, k, a, k, 1, b, WIDE_B, c, WIDE_B, bias);
         VectorKernels.gemm(wide, true, 0, M, 0, N, k, a, 1, WIDE_B, b, N, c, N, null);
+        // Fewer rows than the wide set packs for (the row chunks of threads): the strided tiles,
+        // alone and with A packed; a four-vector batch at wide strides.
+        VectorKernels.gemm(wide, true, 0, 40, 0, N, k, a, k, 1, b, N, c, N, bias);
+        VectorKernels.gemm(wide, true, 0, 40, 0, N, k, a, 1, WIDE_B, b, N, c, N, null);
+        VectorKernels.gemm(wide, true, 0, M + 1, 0, 4 * lanes, k, a, k, 1, b, WIDE_B, c, WIDE_B, bias);
+        // The executor's check of every gradient element after a step.
+        if (!VectorKernels.INSTANCE.allFinite(a)) {
+            throw new AssertionError("warm-up operands are finite");
+        }
         if (withLong) {
             // several blocks of the reduction: the partial sums stored and reloaded
             VectorKernels.gemm(wide, true, 0, M, 0, N, LONG_K, a, LONG_K, 1, b, N, c, N, bias);

@@ -178,6 +178,38 @@ final class VectorKernels extends GemmKernels {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Four vector chains: the executor checks every gradient element after each step, and a
+     * single scalar chain of adds took 1 ns per element, 15-20% of a step of a 1024-layer network
+     * of width 256 at batch 64 (its 67 M weights against 16 M activations).
+     */
+    @Override
+    public boolean allFinite(float[] x) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = FloatVector.zero(S);
+        FloatVector s2 = FloatVector.zero(S);
+        FloatVector s3 = FloatVector.zero(S);
+        final int end = x.length - 4 * L;
+        int i = 0;
+        for (; i <= end; i += 4 * L) {
+            final FloatVector v0 = FloatVector.fromArray(S, x, i);
+            final FloatVector v1 = FloatVector.fromArray(S, x, i + L);
+            final FloatVector v2 = FloatVector.fromArray(S, x, i + 2 * L);
+            final FloatVector v3 = FloatVector.fromArray(S, x, i + 3 * L);
+            s0 = s0.add(v0.sub(v0));
+            s1 = s1.add(v1.sub(v1));
+            s2 = s2.add(v2.sub(v2));
+            s3 = s3.add(v3.sub(v3));
+        }
+        float tail = 0f;
+        for (; i < x.length; i++) {
+            tail += x[i] - x[i];
+        }
+        return s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD) + tail == 0f;
+    }
+
     @Override
     public int rowGrain(int batch) {
         // The wide set's 6 x 4 tile serves batches of exactly four vectors, 8 x 3 all others.
