@@ -90,6 +90,8 @@ final class VectorKernels extends GemmKernels {
      * the prefetchers, and the packed panel's constant stride lets C2 hoist the bounds checks.
      */
     private static final int PACK_B_ROWS = 48;
+    /** Columns of finished panels flushed together (see {@code flushPanels}). */
+    private static final int FLUSH_COLUMNS = 256;
     /**
      * A call that does not pack B (few rows) still packs A when its steps ({@code aCol}) are this
      * far apart (the input gradient of a wide layer reads W by columns); with B packed, A is
@@ -371,6 +373,7 @@ final class VectorKernels extends GemmKernels {
                                    boolean flushOut, float[] a, int ab, int aRow, int aCol, float[] b, int ldb,
                                    float[] bp, float[] c, int ldc, float[] bias) {
         int n = n0;
+        int flushed = n0;
         if (nFull - n0 == 4 * L) {
             if (bp != null) {
                 panel4(m0, m1, n, pack(b, ldb, n, 4, p0, p1, bp), p0, p1, first, a, ab, aRow, aCol,
@@ -378,7 +381,7 @@ final class VectorKernels extends GemmKernels {
             } else {
                 panel4(m0, m1, n, n, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
             }
-            flushPanel(flushOut, c, ldc, m0, m1, n, 4);
+            flushed = flushPanels(flushOut, c, ldc, m0, m1, flushed, n + 4 * L, false);
             n += 4 * L;
         }
         for (; n + NV * L <= nFull; n += NV * L) {
@@ -388,30 +391,36 @@ final class VectorKernels extends GemmKernels {
             } else {
                 panel3(m0, m1, n, n, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
             }
-            flushPanel(flushOut, c, ldc, m0, m1, n, NV);
+            flushed = flushPanels(flushOut, c, ldc, m0, m1, flushed, n + NV * L, false);
         }
         // 0, 1 or 2 whole vectors left; two are done together.
         if (n + 2 * L <= nFull) {
             panel2(m0, m1, n, n, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
-            flushPanel(flushOut, c, ldc, m0, m1, n, 2);
+            flushed = flushPanels(flushOut, c, ldc, m0, m1, flushed, n + 2 * L, false);
             n += 2 * L;
         }
         if (n < nFull) {
             panel1(m0, m1, n, n, p0, p1, first, a, ab, aRow, aCol, b, ldb, c, ldc, bias);
-            flushPanel(flushOut, c, ldc, m0, m1, n, 1);
         }
+        flushPanels(flushOut, c, ldc, m0, m1, flushed, nFull, true);
     }
 
     /**
-     * After the last block of the reduction, flushes the subnormals of the panel just finished,
-     * while it is in L1: a pass of its own rather than inside the tiles, where C2 (JDK 17) boxed
-     * the accumulators; per panel rather than per row block, which at batch 4096 had to read the
-     * block's 3 MiB back from L3 (3.9% of a 256-wide step).
+     * After the last block of the reduction, flushes the subnormals of the finished panels
+     * {@code [flushed, n)} once they span {@value #FLUSH_COLUMNS} columns, or when {@code last};
+     * answers the new boundary. A pass of its own rather than inside the tiles, where C2 (JDK 17)
+     * boxed the accumulators; every few panels, while they are in L2, rather than after the whole
+     * row block, which at batch 4096 had to read the block's 3 MiB back from L3 (3.9% of a 256-wide
+     * step), and rather than after every panel, whose rows of 16 to 48 floats made it a call per
+     * two or three vectors (15% of a step with the narrow set).
      */
-    private static void flushPanel(boolean flushOut, float[] c, int ldc, int m0, int m1, int n, int vectors) {
-        if (flushOut) {
-            flushRows(c, ldc, m0, m1, n, n + vectors * L);
+    private static int flushPanels(boolean flushOut, float[] c, int ldc, int m0, int m1, int flushed, int n,
+                                   boolean last) {
+        if (flushOut && n > flushed && (last || n - flushed >= FLUSH_COLUMNS)) {
+            flushRows(c, ldc, m0, m1, flushed, n);
+            return n;
         }
+        return flushed;
     }
 
     /**
@@ -422,9 +431,10 @@ final class VectorKernels extends GemmKernels {
                                      boolean flushOut, float[] a, int ab, int aRow, int aCol, float[] b, int ldb,
                                      float[] bp, float[] c, int ldc, float[] bias) {
         int n = n0;
+        int flushed = n0;
         for (; n + 2 * L <= nFull; n += 2 * L) {
             panel2n(m0, m1, n, pack(b, ldb, n, 2, p0, p1, bp), p0, p1, first, a, ab, aRow, aCol, bp, c, ldc, bias);
-            flushPanel(flushOut, c, ldc, m0, m1, n, 2);
+            flushed = flushPanels(flushOut, c, ldc, m0, m1, flushed, n + 2 * L, false);
         }
         if (n < nFull) {
             if (aCol == 1) {
@@ -436,8 +446,8 @@ final class VectorKernels extends GemmKernels {
                             b, ldb, c, ldc, bias);
                 }
             }
-            flushPanel(flushOut, c, ldc, m0, m1, n, 1);
         }
+        flushPanels(flushOut, c, ldc, m0, m1, flushed, nFull, true);
     }
 
     /**

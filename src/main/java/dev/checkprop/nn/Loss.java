@@ -61,7 +61,37 @@ public enum Loss {
         switch (this) {
             case MSE -> {
                 final float[] y = batch.targets();
-                for (int i = 0; i < n; i++) {
+                int i0 = 0;
+                // Four samples at a time, each still its own chain over u ascending, so that out and
+                // delta are read along their rows (one sample at a time walked them with a stride
+                // of N: 3.7% of a step of five 1024-wide layers at batch 1024).
+                for (; i0 + 4 <= n; i0 += 4) {
+                    double c0 = 0;
+                    double c1 = 0;
+                    double c2 = 0;
+                    double c3 = 0;
+                    for (int u = 0; u < nL; u++) {
+                        final int j = u * n + i0;
+                        final int t = i0 * nL + u;
+                        final float d0 = out[j] - y[t];
+                        final float d1 = out[j + 1] - y[t + nL];
+                        final float d2 = out[j + 2] - y[t + 2 * nL];
+                        final float d3 = out[j + 3] - y[t + 3 * nL];
+                        c0 += (double) d0 * d0;
+                        c1 += (double) d1 * d1;
+                        c2 += (double) d2 * d2;
+                        c3 += (double) d3 * d3;
+                        delta[j] = d0 / fn;
+                        delta[j + 1] = d1 / fn;
+                        delta[j + 2] = d2 / fn;
+                        delta[j + 3] = d3 / fn;
+                    }
+                    total += 0.5 * c0;
+                    total += 0.5 * c1;
+                    total += 0.5 * c2;
+                    total += 0.5 * c3;
+                }
+                for (int i = i0; i < n; i++) {
                     double c = 0;
                     for (int u = 0; u < nL; u++) {
                         final float d = out[u * n + i] - y[i * nL + u];
