@@ -48,8 +48,11 @@ import jdk.incubator.vector.VectorSpecies;
  * micro-kernel streams through ({@code KC} rows x 3 vectors = 48 KiB) stays in the L1/L2 cache
  * while all row tiles pass over it. Without blocking, 1024 x 1024 x 1024 ran at 115-140 GFLOP/s
  * instead of 155-165 (single thread, JDK 17); blocks of 128 to 512 steps measured the same within
- * noise. Rows are cut into blocks of {@value #MC}; operands whose steps are 512 floats or more apart
- * are copied into contiguous per-thread panels first (see {@link #gemm(boolean, boolean, int, int,
+ * noise. Rows are cut into blocks of {@value #MC}. When a call covers {@value #PACK_B_ROWS} rows or
+ * more (always, in the narrow set), each block's panel of B is copied into a contiguous per-thread
+ * buffer and A, unless its steps are contiguous, too, as BLIS and OpenBLAS pack, so that the main
+ * tiles read both at constant strides (see {@link #tile4x2u}); a call with fewer rows packs A
+ * only when its steps are 512 floats or more apart (see {@link #gemm(boolean, boolean, int, int,
  * int, int, int, float[], int, int, float[], int, float[], int, float[])}).
  *
  * <h2>Subnormals</h2>
