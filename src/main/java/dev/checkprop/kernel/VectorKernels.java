@@ -1536,7 +1536,50 @@ final class VectorKernels extends GemmKernels {
         final int vectorEnd = from + S.loopBound(to - from);
         int j = from;
         for (; j < vectorEnd; j += L) {
-            tanh(FloatVector.fromArray(S, x, j)).intoArray(x, j);
+            // MathF.tanh lane by lane, written out with exp (see exp(FloatVector)) rather than in
+            // helpers returning vectors: both branches computed, the comparisons select. The two
+            // copySigns of MathF (of 1 for |x| >= 9, of 1 - 2/(s+1) from 0.625 on) are one,
+            // applied after selecting the magnitude; both magnitudes are positive, so copySign is
+            // a plain OR of x's sign bit.
+            final FloatVector v = FloatVector.fromArray(S, x, j);
+            final FloatVector z = v.abs();
+            final FloatVector one = FloatVector.broadcast(S, 1f);
+            // 0.625 <= |x| < 9: 1 - 2 / (exp(2|x|) + 1); |x| >= 9: 1. Then the sign of x.
+            // exp(2|x|) without exp's three special cases, which never decide a result here: 2|x| is
+            // never below exp's underflow bound; above its overflow bound |x| >= 9 selects 1; a NaN
+            // x selects the polynomial. So the bits are MathF's, with three blends fewer: with
+            // them, C2 (JDK 17, AVX2) reached its inlining node cutoff, left the blends as calls
+            // and boxed their vectors (1.5 GB per run and a quarter of a 1024-layer step).
+            final FloatVector zz = z.add(z);
+            final FloatVector et = zz.fma(MathF.LOG2E, MathF.ROUND_MAGIC);
+            final FloatVector en = et.sub(MathF.ROUND_MAGIC);
+            final IntVector eni = et.reinterpretAsInts().sub(0x4B400000);
+            final FloatVector negN = en.neg();
+            FloatVector r = negN.fma(FloatVector.broadcast(S, MathF.LN2_HI), zz);
+            r = negN.fma(FloatVector.broadcast(S, MathF.LN2_LO), r);
+            FloatVector ep = FloatVector.broadcast(S, MathF.E0);
+            ep = ep.fma(r, FloatVector.broadcast(S, MathF.E1));
+            ep = ep.fma(r, FloatVector.broadcast(S, MathF.E2));
+            ep = ep.fma(r, FloatVector.broadcast(S, MathF.E3));
+            ep = ep.fma(r, FloatVector.broadcast(S, MathF.E4));
+            ep = ep.fma(r, FloatVector.broadcast(S, MathF.E5));
+            final FloatVector ey = ep.fma(r.mul(r), r).add(1f);
+            final FloatVector scale = eni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            final FloatVector s = ey.mul(scale);
+            final FloatVector mag = one.sub(FloatVector.broadcast(S, 2f).div(s.add(one)))
+                    .blend(one, z.compare(VectorOperators.GE, MathF.TANH_ONE));
+            final FloatVector big = mag.reinterpretAsInts()
+                    .or(v.reinterpretAsInts().and(0x80000000))
+                    .reinterpretAsFloats();
+            // |x| < 0.625 (and NaN): odd polynomial
+            final FloatVector x2 = v.mul(v);
+            FloatVector p = FloatVector.broadcast(S, MathF.T0);
+            p = p.fma(x2, FloatVector.broadcast(S, MathF.T1));
+            p = p.fma(x2, FloatVector.broadcast(S, MathF.T2));
+            p = p.fma(x2, FloatVector.broadcast(S, MathF.T3));
+            p = p.fma(x2, FloatVector.broadcast(S, MathF.T4));
+            final FloatVector small = p.mul(x2).fma(v, v);
+            small.blend(big, z.compare(VectorOperators.GE, MathF.TANH_SMALL)).intoArray(x, j);
         }
         for (; j < to; j++) {
             x[j] = MathF.tanh(x[j]);
@@ -1551,7 +1594,28 @@ final class VectorKernels extends GemmKernels {
         final int vectorEnd = from + S.loopBound(to - from);
         int j = from;
         for (; j < vectorEnd; j += L) {
-            sigmoid(FloatVector.fromArray(S, x, j)).intoArray(x, j);
+            // MathF.sigmoid lane by lane, 1 / (1 + exp(-x)), written out as in tanhInPlace.
+            final FloatVector one = FloatVector.broadcast(S, 1f);
+            final FloatVector nx = FloatVector.fromArray(S, x, j).neg();
+            final FloatVector et = nx.fma(MathF.LOG2E, MathF.ROUND_MAGIC);
+            final FloatVector en = et.sub(MathF.ROUND_MAGIC);
+            final IntVector eni = et.reinterpretAsInts().sub(0x4B400000);
+            final FloatVector negN = en.neg();
+            FloatVector r = negN.fma(FloatVector.broadcast(S, MathF.LN2_HI), nx);
+            r = negN.fma(FloatVector.broadcast(S, MathF.LN2_LO), r);
+            FloatVector ep = FloatVector.broadcast(S, MathF.E0);
+            ep = ep.fma(r, FloatVector.broadcast(S, MathF.E1));
+            ep = ep.fma(r, FloatVector.broadcast(S, MathF.E2));
+            ep = ep.fma(r, FloatVector.broadcast(S, MathF.E3));
+            ep = ep.fma(r, FloatVector.broadcast(S, MathF.E4));
+            ep = ep.fma(r, FloatVector.broadcast(S, MathF.E5));
+            final FloatVector ey = ep.fma(r.mul(r), r).add(1f);
+            final FloatVector scale = eni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = ey.mul(scale);
+            e = e.blend(Float.POSITIVE_INFINITY, nx.compare(VectorOperators.GT, MathF.EXP_HI));
+            e = e.blend(0f, nx.compare(VectorOperators.LT, MathF.EXP_LO));
+            final FloatVector en2 = e.blend(nx, nx.compare(VectorOperators.NE, nx));
+            one.div(one.add(en2)).intoArray(x, j);
         }
         for (; j < to; j++) {
             x[j] = MathF.sigmoid(x[j]);
@@ -1842,7 +1906,9 @@ final class VectorKernels extends GemmKernels {
     /**
      * {@link MathF#exp} lane by lane, the same operations in the same order. The special cases,
      * tested one after the other in MathF, are disjoint (NaN fails both comparisons), so they
-     * become three blends over the value computed for every lane.
+     * become three blends over the value computed for every lane. The kernels write this body out
+     * in their loops (tanhInPlace, sigmoidInPlace) rather than call it; it stays for the tests,
+     * which check it against MathF.
      */
     static FloatVector exp(FloatVector x) {
         final FloatVector t = x.fma(MathF.LOG2E, MathF.ROUND_MAGIC);
@@ -1863,40 +1929,5 @@ final class VectorKernels extends GemmKernels {
         e = e.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, MathF.EXP_HI));
         e = e.blend(0f, x.compare(VectorOperators.LT, MathF.EXP_LO));
         return e.blend(x, x.compare(VectorOperators.NE, x));
-    }
-
-    /**
-     * {@link MathF#tanh} lane by lane: both branches computed, the comparisons select. The two
-     * {@code copySign}s of MathF (of 1 for |x| &ge; 9, of 1 &minus; 2/(s+1) from 0.625 on) are merged into
-     * one, applied after selecting the magnitude; both magnitudes are positive, so
-     * {@code copySign} is a plain OR of x's sign bit. (Written compactly on purpose: with two
-     * separate copySigns C2 reached its inlining node cutoff, left a call with boxed vectors in the
-     * loop and ran 6x slower.)
-     */
-    static FloatVector tanh(FloatVector x) {
-        final FloatVector z = x.abs();
-        final FloatVector one = FloatVector.broadcast(S, 1f);
-        // 0.625 <= |x| < 9: 1 - 2 / (exp(2|x|) + 1); |x| >= 9: 1. Then the sign of x.
-        final FloatVector s = exp(z.add(z));
-        final FloatVector mag = one.sub(FloatVector.broadcast(S, 2f).div(s.add(one)))
-                .blend(one, z.compare(VectorOperators.GE, MathF.TANH_ONE));
-        final FloatVector big = mag.reinterpretAsInts()
-                .or(x.reinterpretAsInts().and(0x80000000))
-                .reinterpretAsFloats();
-        // |x| < 0.625 (and NaN): odd polynomial
-        final FloatVector x2 = x.mul(x);
-        FloatVector p = FloatVector.broadcast(S, MathF.T0);
-        p = p.fma(x2, FloatVector.broadcast(S, MathF.T1));
-        p = p.fma(x2, FloatVector.broadcast(S, MathF.T2));
-        p = p.fma(x2, FloatVector.broadcast(S, MathF.T3));
-        p = p.fma(x2, FloatVector.broadcast(S, MathF.T4));
-        final FloatVector small = p.mul(x2).fma(x, x);
-        return small.blend(big, z.compare(VectorOperators.GE, MathF.TANH_SMALL));
-    }
-
-    /** {@link MathF#sigmoid} lane by lane: {@code 1 / (1 + exp(-x))}. */
-    static FloatVector sigmoid(FloatVector x) {
-        final FloatVector one = FloatVector.broadcast(S, 1f);
-        return one.div(one.add(exp(x.neg())));
     }
 }
