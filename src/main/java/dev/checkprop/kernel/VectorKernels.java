@@ -178,8 +178,49 @@ final class VectorKernels extends GemmKernels {
         synchronized (COMPILED) {
             if (!COMPILED[set]) {
                 COMPILED[set] = TileChoice.compile(set == 0, deadlineNanos);
+                if (COMPILED[set]) {
+                    elementwiseTour(deadlineNanos);
+                }
             }
             return COMPILED[set];
+        }
+    }
+
+    /**
+     * Calls every element-wise kernel often enough for C2 to compile it, with and without
+     * flushing. The executor's warm-up steps are on small networks, whose element-wise calls are
+     * few and short: a 1024-layer network's first steps ran tanh in C1's code, where the Vector API
+     * boxes every vector (JFR: 1.5 GB allocated in tanhInPlace before C2 compiled it). Inputs span
+     * every branch of the scalar tails (the length is not a multiple of a vector) so that no branch
+     * C2 never saw deoptimizes a kernel later. Changes nothing but the JIT's state.
+     */
+    private void elementwiseTour(long deadlineNanos) {
+        final int n = 8 * L + 3;
+        final float[] x = new float[n];
+        final float[] y = new float[n];
+        final float[] z = new float[n];
+        final float[] w = new float[n];
+        final VectorKernels[] modes = {this, new VectorKernels(wideSet, !flush)};
+        for (int t = 0; t < 1500 && System.nanoTime() < deadlineNanos; t++) {
+            final VectorKernels k = modes[t & 1];
+            for (int i = 0; i < n; i++) {
+                x[i] = ((i * 7 + t) % 97) * 0.25f - 12f;
+                y[i] = ((i * 3 + t) % 89) * 0.01f - 0.4f;
+                z[i] = x[i] * 0.5f;
+                w[i] = y[i];
+            }
+            k.geluSecondTerm(x, z, y, w, 0, n);
+            k.geluBackward(x, y, 0, n);
+            k.geluInPlace(z, 0, n);
+            k.sigmoidInPlace(w, 0, n);
+            k.sigmoidBackward(w, y, 0, n);
+            k.reluInPlace(z, 0, n);
+            k.reluBackward(z, y, 0, n);
+            k.tanhInPlace(x, 0, n);
+            k.tanhBackward(x, y, 0, n);
+            if (!k.allFinite(y)) {
+                throw new AssertionError("warm-up values are finite");
+            }
         }
     }
 
